@@ -1,0 +1,49 @@
+"""Request bodies of the API (responses are plain JSON documented in docs/api.md and the OpenAPI)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from services.alerts import Resolution
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AckIn(_Body):
+    by: Name = "anonymous"
+
+
+class ResolveIn(_Body):
+    reason: Resolution
+    comment: Annotated[str, Field(max_length=2000)] | None = None
+    by: Name = "anonymous"
+
+
+class AgentIn(_Body):
+    display_name: Name
+    crew_id: Id | None = None
+    site_id: Id = "paris"
+
+
+class RobotIn(_Body):
+    kind: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+    crew_id: Id | None = None
+    site_id: Id = "paris"
+
+
+class AssignmentIn(_Body):
+    device_id: Id
+    agent_id: Id
+    valid_from: AwareDatetime
+    valid_to: AwareDatetime | None = None
+
+
+class AssignmentEndIn(_Body):
+    valid_to: AwareDatetime

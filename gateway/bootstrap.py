@@ -1,0 +1,43 @@
+"""The one place where Vigie's parts are wired together from a ``Settings`` object."""
+
+from __future__ import annotations
+
+import queue
+from dataclasses import dataclass
+
+import psycopg
+
+from gateway.ingest import IngestWorker
+from gateway.mqtt.client import RECEIVE_MAXIMUM, IngestClient, Incoming
+from gateway.settings import Settings
+
+
+@dataclass
+class IngestRuntime:
+    """An MQTT ingest client and its worker thread, sharing one bounded inbox."""
+
+    inbox: queue.Queue[Incoming]
+    client: IngestClient
+    worker: IngestWorker
+
+    def start(self) -> None:
+        self.worker.start()
+        self.client.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        # Stop receiving first, then let the worker finish the batch in hand; unacknowledged messages
+        # stay at the broker for the next start.
+        self.client.stop()
+        self.worker.stopping.set()
+        self.worker.join(timeout_s)
+
+
+def build_ingest(settings: Settings) -> IngestRuntime:
+    inbox: queue.Queue[Incoming] = queue.Queue(maxsize=max(settings.ingest_queue_max, 2 * RECEIVE_MAXIMUM))
+    client = IngestClient(settings, inbox)
+
+    def connect() -> psycopg.Connection[tuple[object, ...]]:
+        return psycopg.connect(settings.database_url, connect_timeout=5)
+
+    worker = IngestWorker(settings, inbox, client.ack, connect)
+    return IngestRuntime(inbox, client, worker)

@@ -1,0 +1,165 @@
+"""The ``vigie`` command: ``up``, ``serve``, ``simulate``, ``assign``, ``migrate``.
+
+Subcommands that talk to a running stack find it through ``--state-dir`` (default ``./.vigie``, where
+``vigie up`` writes ``endpoints.json``) or through explicit URLs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DEFAULT_STATE_DIR = Path(".vigie")
+
+
+def endpoints(state_dir: Path) -> dict[str, Any]:
+    path = state_dir / "endpoints.json"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise SystemExit(f"no running stack found: {path} does not exist (start one with `vigie up`)") from exc
+    return data
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from gateway.stack import UpOptions, run_up
+
+    sim_args = ["--agents", str(args.agents), "--robots", str(args.robots), "--speedup", str(args.speedup),
+                "--seed", str(args.seed), "--duration", str(args.duration)]  # fmt: skip
+    for spec in args.sos or []:
+        sim_args += ["--sos", spec]
+    for spec in args.fall or []:
+        sim_args += ["--fall", spec]
+    return run_up(UpOptions(
+        state_dir=args.state_dir, http_port=args.http_port, mqtt_port=args.mqtt_port, db_port=args.db_port,
+        mqtt_url=args.mqtt_url, database_url=args.database_url, simulator=not args.no_simulator,
+        simulator_args=sim_args,
+    ))  # fmt: skip
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """The gateway alone against existing services (deployments, docker-compose)."""
+    import uvicorn
+
+    from gateway.api.app import create_app
+    from gateway.db import migrations
+    from gateway.settings import Settings
+
+    overrides: dict[str, Any] = {"run_ingest": not args.no_ingest}
+    for key in ("mqtt_url", "database_url", "http_host", "http_port"):
+        if getattr(args, key) is not None:
+            overrides[key] = getattr(args, key)
+    settings = Settings(**overrides)
+    migrations.apply(settings.database_url)
+    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info")
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from gateway.db import migrations
+
+    url = args.database_url or endpoints(args.state_dir)["database_url"]
+    applied = migrations.apply(url)
+    print(f"applied: {', '.join(applied)}" if applied else "schema up to date")
+    return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from simulations import cli as sim_cli
+
+    return sim_cli.run(args)
+
+
+def _cmd_assign(args: argparse.Namespace) -> int:
+    api = (args.api_url or endpoints(args.state_dir)["http_url"]).rstrip("/")
+    with httpx.Client(base_url=api, timeout=10) as http:
+        if args.name:
+            http.put(f"/api/v1/agents/{args.agent}", json={"display_name": args.name, "crew_id": args.crew}
+                     ).raise_for_status()  # fmt: skip
+        body = {"device_id": args.device, "agent_id": args.agent,
+                "valid_from": (args.valid_from or datetime.now(UTC)).isoformat(),
+                "valid_to": args.valid_to.isoformat() if args.valid_to else None}  # fmt: skip
+        response = http.post("/api/v1/assignments", json=body)
+    if response.status_code >= 400:
+        print(f"vigie assign: {response.status_code} {response.json().get('detail')}", file=sys.stderr)
+        return 1
+    print(json.dumps(response.json()))
+    return 0
+
+
+def _utc(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no time zone (add Z or +01:00)")
+    return value.astimezone(UTC)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vigie", description="Field-safety monitoring for exposed trades.")
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start broker, database, gateway and (unless --no-simulator) a crew")
+    up.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    for name in ("--http-port", "--mqtt-port", "--db-port"):
+        up.add_argument(name, type=int, default=None, help="default: the previous run's port if free, else any")
+    up.add_argument("--mqtt-url", default=None, help="use this broker instead of starting one")
+    up.add_argument("--database-url", default=None, help="use this PostgreSQL/TimescaleDB instead")
+    up.add_argument("--no-simulator", action="store_true")
+    up.add_argument("--agents", type=int, default=24)
+    up.add_argument("--robots", type=int, default=3)
+    up.add_argument("--speedup", type=float, default=1.0)
+    up.add_argument("--seed", type=int, default=1)
+    up.add_argument("--duration", type=float, default=8 * 3600)
+    up.add_argument("--sos", action="append", metavar="AGENT@SECONDS")
+    up.add_argument("--fall", action="append", metavar="AGENT@SECONDS")
+    up.set_defaults(func=_cmd_up)
+
+    serve = sub.add_parser("serve", help="run the gateway (API + ingest) against existing services")
+    serve.add_argument("--mqtt-url")
+    serve.add_argument("--database-url")
+    serve.add_argument("--http-host")
+    serve.add_argument("--http-port", type=int)
+    serve.add_argument("--no-ingest", action="store_true", help="API only (ingest runs elsewhere)")
+    serve.set_defaults(func=_cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply pending SQL migrations")
+    migrate.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    migrate.add_argument("--database-url")
+    migrate.set_defaults(func=_cmd_migrate)
+
+    from simulations import cli as sim_cli
+
+    simulate = sub.add_parser("simulate", help="publish a simulated crew and robots over MQTT")
+    sim_cli.add_arguments(simulate)
+    simulate.set_defaults(func=_cmd_simulate)
+
+    assign = sub.add_parser("assign", help="assign a device to an agent for a shift")
+    assign.add_argument("--device", required=True)
+    assign.add_argument("--agent", required=True)
+    assign.add_argument("--name", help="register the agent with this display name first")
+    assign.add_argument("--crew", help="with --name: the agent's crew")
+    assign.add_argument("--from", dest="valid_from", type=_utc)
+    assign.add_argument("--to", dest="valid_to", type=_utc)
+    assign.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    assign.add_argument("--api-url")
+    assign.set_defaults(func=_cmd_assign)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Who is who: agents, crews, robots and device assignments (write side of the API)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from gateway.timefmt import iso
+
+Conn = psycopg.AsyncConnection[Any]
+
+
+class AssignmentConflictError(ValueError):
+    """The device is already worn by someone over part of the requested interval."""
+
+
+class UnknownAgentError(LookupError):
+    pass
+
+
+async def ensure_crew(conn: Conn, crew_id: str, site_id: str = "paris") -> None:
+    await conn.execute(
+        "INSERT INTO crews (crew_id, site_id, name) VALUES (%s, %s, %s) ON CONFLICT (crew_id) DO NOTHING",
+        (crew_id, site_id, crew_id),
+    )
+
+
+async def upsert_agent(conn: Conn, agent_id: str, display_name: str, crew_id: str | None,
+                       site_id: str) -> dict[str, Any]:  # fmt: skip
+    async with conn.transaction():
+        if crew_id is not None:
+            await ensure_crew(conn, crew_id, site_id)
+        await conn.execute(
+            "INSERT INTO agents (agent_id, display_name, crew_id) VALUES (%s, %s, %s)"
+            " ON CONFLICT (agent_id) DO UPDATE SET display_name = EXCLUDED.display_name,"
+            " crew_id = EXCLUDED.crew_id",
+            (agent_id, display_name, crew_id),
+        )
+    return {"agent_id": agent_id, "display_name": display_name, "crew_id": crew_id}
+
+
+async def upsert_robot(conn: Conn, robot_id: str, kind: str, crew_id: str | None, site_id: str) -> dict[str, Any]:
+    async with conn.transaction():
+        if crew_id is not None:
+            await ensure_crew(conn, crew_id, site_id)
+        await conn.execute(
+            "INSERT INTO robots (robot_id, kind, crew_id) VALUES (%s, %s, %s)"
+            " ON CONFLICT (robot_id) DO UPDATE SET kind = EXCLUDED.kind, crew_id = EXCLUDED.crew_id",
+            (robot_id, kind, crew_id),
+        )
+    return {"robot_id": robot_id, "kind": kind, "crew_id": crew_id}
+
+
+def _assignment_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {"assignment_id": row["assignment_id"], "device_id": row["device_id"], "agent_id": row["agent_id"],
+            "valid_from": iso(row["valid_from"]), "valid_to": iso(row["valid_to"])}  # fmt: skip
+
+
+async def create_assignment(conn: Conn, device_id: str, agent_id: str, valid_from: datetime,
+                            valid_to: datetime | None) -> dict[str, Any]:  # fmt: skip
+    """Assign a device to an agent; frames already stored in the interval unassigned are attached too."""
+    try:
+        async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                "INSERT INTO devices (device_id) VALUES (%s) ON CONFLICT DO NOTHING", (device_id,)
+            )
+            await cur.execute(
+                "INSERT INTO assignments (device_id, agent_id, valid_from, valid_to) VALUES (%s, %s, %s, %s)"
+                " RETURNING assignment_id, device_id, agent_id, valid_from, valid_to",
+                (device_id, agent_id, valid_from, valid_to),
+            )
+            row = await cur.fetchone()
+            # Frames that arrived before the assignment was registered are not lost: they follow the agent.
+            await cur.execute(
+                "UPDATE frames SET agent_id = %s WHERE device_id = %s AND agent_id IS NULL AND ts >= %s"
+                " AND (%s::timestamptz IS NULL OR ts < %s)",
+                (agent_id, device_id, valid_from, valid_to, valid_to),
+            )
+    except psycopg.errors.ExclusionViolation as exc:
+        raise AssignmentConflictError(f"device {device_id} is already assigned over that interval") from exc
+    except psycopg.errors.ForeignKeyViolation as exc:
+        raise UnknownAgentError(f"unknown agent {agent_id}") from exc
+    assert row is not None
+    return _assignment_json(row)
+
+
+async def end_assignment(conn: Conn, assignment_id: int, valid_to: datetime) -> dict[str, Any] | None:
+    async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "UPDATE assignments SET valid_to = %s WHERE assignment_id = %s AND valid_from < %s"
+            " RETURNING assignment_id, device_id, agent_id, valid_from, valid_to",
+            (valid_to, assignment_id, valid_to),
+        )
+        row = await cur.fetchone()
+    return None if row is None else _assignment_json(row)
+
+
+async def assignments(conn: Conn, device_id: str | None, agent_id: str | None) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT assignment_id, device_id, agent_id, valid_from, valid_to FROM assignments"
+            " WHERE (%(d)s::text IS NULL OR device_id = %(d)s) AND (%(a)s::text IS NULL OR agent_id = %(a)s)"
+            " ORDER BY valid_from DESC",
+            {"d": device_id, "a": agent_id},
+        )
+        return [_assignment_json(r) for r in await cur.fetchall()]

@@ -1,0 +1,1 @@
+"""MQTT adapters: topics, payload codec, the ingest client and worker."""

@@ -1,0 +1,173 @@
+"""``vigie up``: the whole stack on one machine, from private, throwaway real services.
+
+Order matters and each step is health-checked before the next: broker → database (+ migrations) →
+gateway (API + ingest) → simulator. Endpoints chosen are written to ``<state-dir>/endpoints.json`` for
+scripts. Ctrl-C (SIGINT) or SIGTERM stops everything in the reverse order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from gateway.api.app import create_app
+from gateway.db import migrations
+from gateway.runtime.errors import ServiceStartError
+from gateway.runtime.mosquitto import MosquittoBroker
+from gateway.runtime.ports import free_port, port_is_free
+from gateway.runtime.postgres import PostgresCluster
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class UpOptions:
+    state_dir: Path
+    http_port: int | None = None
+    mqtt_port: int | None = None
+    db_port: int | None = None
+    mqtt_url: str | None = None
+    database_url: str | None = None
+    simulator: bool = True
+    simulator_args: list[str] = field(default_factory=list)
+
+
+def _previous_ports(state_dir: Path) -> dict[str, int]:
+    """Reuse the ports of the last run when they are free: bookmarks and scripts keep working."""
+    try:
+        data = json.loads((state_dir / "endpoints.json").read_text())
+        return {k: int(data[k]) for k in ("http_port", "mqtt_port", "db_port") if data.get(k)}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _pick(requested: int | None, previous: int | None) -> int:
+    if requested:
+        return requested
+    if previous and port_is_free(previous):
+        return previous
+    return free_port()
+
+
+class Stack:
+    def __init__(self, options: UpOptions) -> None:
+        self.options = options
+        self.broker: MosquittoBroker | None = None
+        self.cluster: PostgresCluster | None = None
+        self.server: uvicorn.Server | None = None
+        self.server_thread: threading.Thread | None = None
+        self.simulator: subprocess.Popen[bytes] | None = None
+        self.endpoints: dict[str, Any] = {}
+
+    def start(self) -> dict[str, Any]:
+        opts = self.options
+        opts.state_dir.mkdir(parents=True, exist_ok=True)
+        previous = _previous_ports(opts.state_dir)
+        mqtt_url = opts.mqtt_url
+        if mqtt_url is None:
+            self.broker = MosquittoBroker(opts.state_dir / "mosquitto", _pick(opts.mqtt_port, previous.get("mqtt_port")))
+            self.broker.start()
+            mqtt_url = self.broker.url
+        database_url = opts.database_url
+        if database_url is None:
+            self.cluster = PostgresCluster(opts.state_dir / "pg" / "data", _pick(opts.db_port, previous.get("db_port")))
+            self.cluster.start()
+            self.cluster.ensure_database("vigie")
+            database_url = self.cluster.url("vigie")
+        applied = migrations.apply(database_url)
+        if applied:
+            log.info("applied migrations: %s", ", ".join(applied))
+        http_port = _pick(opts.http_port, previous.get("http_port"))
+        if not port_is_free(http_port):
+            raise ServiceStartError(f"port {http_port} is already in use: pass --http-port or free it")
+        settings = Settings(mqtt_url=mqtt_url, database_url=database_url, http_port=http_port,
+                            state_dir=opts.state_dir)  # fmt: skip
+        self._start_gateway(settings)
+        endpoint = settings.mqtt
+        self.endpoints = {
+            "http_url": f"http://127.0.0.1:{http_port}", "mqtt_host": endpoint.host, "mqtt_port": endpoint.port,
+            "database_url": database_url, "http_port": http_port,
+            "db_port": self.cluster.port if self.cluster else None,
+        }  # fmt: skip
+        (opts.state_dir / "endpoints.json").write_text(json.dumps(self.endpoints, indent=2) + "\n")
+        if opts.simulator:
+            self._start_simulator()
+        return self.endpoints
+
+    def _start_gateway(self, settings: Settings) -> None:
+        config = uvicorn.Config(create_app(settings), host=settings.http_host, port=settings.http_port,
+                                log_level="warning", lifespan="on")  # fmt: skip
+        self.server = uvicorn.Server(config)
+        self.server_thread = threading.Thread(target=self.server.run, name="vigie-http", daemon=True)
+        self.server_thread.start()
+        url = f"http://127.0.0.1:{settings.http_port}/healthz"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if not self.server_thread.is_alive():
+                raise ServiceStartError("the gateway exited during start-up (see the log above)")
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise ServiceStartError(f"the gateway did not become healthy at {url} within 30 s")
+
+    def _start_simulator(self) -> None:
+        argv = [sys.executable, "-m", "gateway.cli", "simulate", "--state-dir", str(self.options.state_dir),
+                *self.options.simulator_args]  # fmt: skip
+        self.simulator = subprocess.Popen(argv, env=dict(os.environ))
+
+    def stop(self) -> None:
+        if self.simulator is not None and self.simulator.poll() is None:
+            self.simulator.send_signal(signal.SIGINT)
+            try:
+                self.simulator.wait(10)
+            except subprocess.TimeoutExpired:
+                self.simulator.kill()
+        if self.server is not None and self.server_thread is not None:
+            self.server.should_exit = True
+            self.server_thread.join(15)
+        if self.broker is not None:
+            self.broker.stop()
+        if self.cluster is not None:
+            self.cluster.stop()
+
+
+def run_up(options: UpOptions) -> int:
+    stack = Stack(options)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    try:
+        endpoints = stack.start()
+        print(f"\nVigie is up.\n  Dashboard and API: {endpoints['http_url']}/\n"
+              f"  API docs:          {endpoints['http_url']}/docs\n"
+              f"  MQTT broker:       mqtt://{endpoints['mqtt_host']}:{endpoints['mqtt_port']}\n"
+              f"  Database:          {endpoints['database_url']}\n"
+              f"  Endpoints file:    {options.state_dir / 'endpoints.json'}\n"
+              "Press Ctrl-C to stop.", flush=True)  # fmt: skip
+        while not stopping.wait(1.0):
+            if stack.server_thread is not None and not stack.server_thread.is_alive():
+                print("the gateway stopped unexpectedly", file=sys.stderr)
+                return 1
+        return 0
+    except ServiceStartError as exc:
+        print(f"vigie up: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        print("Stopping Vigie…", flush=True)
+        stack.stop()
