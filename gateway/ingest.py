@@ -87,8 +87,9 @@ class IngestPipeline:
         try:
             new_keys = self.store.insert_frames(received)
             new = [r for r in received if (r.frame.device_id, r.frame.seq) in new_keys]
-            raised = self.store.upsert_alerts(ingest.alerts_for(new), now)
-            self.store.insert_imu(self._imu_rows(new, {a.draft.device_id for a, _ in raised}))
+            drafts = ingest.alerts_for(new)
+            raised = self.store.upsert_alerts(drafts, now)
+            self.store.insert_imu(self._imu_rows(new, {(d.device_id, d.source_ts) for d in drafts}))
             robots_new = self.store.insert_robot_states(decoded.robots)
             self.store.insert_dead_letters(decoded.dead)
             self.store.record_status(decoded.statuses)
@@ -108,7 +109,7 @@ class IngestPipeline:
             sorted({f.device_id for f in frames}), min(f.ts for f in frames), max(f.ts for f in frames)
         ))  # fmt: skip
 
-    def _imu_rows(self, new: list[Received], event_devices: set[str | None]) -> list[ImuRow]:
+    def _imu_rows(self, new: list[Received], events: set[tuple[str | None, datetime]]) -> list[ImuRow]:
         rows: list[ImuRow] = []
         for r in sorted(new, key=lambda r: r.frame.ts):
             f = r.frame
@@ -116,7 +117,7 @@ class IngestPipeline:
                 continue
             row = ImuRow(f.ts, f.device_id, f.seq, f.imu.rate_hz, f.imu.acc_ms2.ravel().tolist(),
                          None if f.imu.gyr_rads is None else f.imu.gyr_rads.ravel().tolist())  # fmt: skip
-            rows.extend(self.imu.offer(f.device_id, f.ts, row, f.device_id in event_devices))
+            rows.extend(self.imu.offer(f.device_id, f.ts, row, (f.device_id, f.ts) in events))
         return rows
 
     @staticmethod

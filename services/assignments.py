@@ -19,12 +19,3 @@ def agent_at(assignments: Iterable[Assignment], device_id: str, ts: datetime) ->
             return assignment.agent_id
     return None
 
-
-def overlaps(a: Assignment, b: Assignment) -> bool:
-    """Two assignments of the same device whose validity intervals intersect."""
-    if a.device_id != b.device_id:
-        return False
-    a_end = a.valid_to or datetime.max.replace(tzinfo=a.valid_from.tzinfo)
-    b_end = b.valid_to or datetime.max.replace(tzinfo=b.valid_from.tzinfo)
-    return a.valid_from < b_end and b.valid_from < a_end
-

@@ -8,9 +8,9 @@ The gateway must lose nothing, so the broker it runs is configured here, in one 
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -60,7 +60,7 @@ def render_config(
         # Mosquitto drops to the `mosquitto` user when started as root, which then cannot reach a
         # state directory under the caller's (often 0700) temporary or project directory. The broker
         # runs as whoever started it and owns its own directory.
-        f"user {getpass.getuser()}",
+        f"user {pwd.getpwuid(os.geteuid()).pw_name}",
         "persistence true",
         f"persistence_location {state_dir / 'data'}/",
         # The in-memory store is written to disk on a clean stop and every autosave interval.

@@ -143,7 +143,11 @@ class PostgresCluster:
                 f"PostgreSQL did not start on {self.host}:{self.port}: {result.stdout.strip()}\n"
                 f"log {self.log_path}:\n{log_tail(self.log_path)}"
             )
-        wait_for_port(self.host, self.port, timeout_s)
+        try:
+            wait_for_port(self.host, self.port, timeout_s)
+        except ServiceStartError as exc:
+            self.stop()
+            raise ServiceStartError(f"{exc}; log {self.log_path}:\n{log_tail(self.log_path)}") from exc
         logger.info("postgres on %s:%s (%.1f s)", self.host, self.port, time.monotonic() - started)
 
     def _server_options(self) -> str:

@@ -1,0 +1,47 @@
+# Vigie: the two commands a user needs are `make demo` and `make test`.
+# Both install what is missing first (system services, then the Python environment) and are fast
+# when everything is already there.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+PYTEST_ARGS ?=
+
+.PHONY: install system venv demo test lint unit integration e2e clean
+
+install: system venv
+
+system:
+	@bash scripts/install-system.sh
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]' --config-settings editable_mode=compat
+	@rm -f $(VENV)/.installed-* && touch $@
+
+demo: install
+	@$(BIN)/vigie up $(DEMO_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy services gateway simulations dashboards
+	$(BIN)/lint-imports
+
+test: install lint
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+unit: venv
+	$(BIN)/python -m pytest -q tests/unit
+
+integration: install
+	$(BIN)/python -m pytest -q tests/integration
+
+e2e: install
+	$(BIN)/python -m pytest -q tests/e2e
+
+clean:
+	rm -rf .vigie test-artifacts .pytest_cache .mypy_cache .ruff_cache
