@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import psycopg
 
 from gateway.ingest import IngestWorker
-from gateway.mqtt.client import RECEIVE_MAXIMUM, IngestClient, Incoming
+from gateway.mqtt.client import RECEIVE_MAXIMUM, Incoming, IngestClient
 from gateway.settings import Settings
 
 

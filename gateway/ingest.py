@@ -27,7 +27,7 @@ from services import assignments, ingest
 from services.alerts import Alert
 from services.errors import InvalidFrame
 from services.imu_retention import ImuRetention
-from services.model import Frame, Received
+from services.model import Assignment, Frame, Received
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class IngestPipeline:
         self._count(decoded, received, new, raised, robots_new, now)
         return decoded
 
-    def _assignments(self, frames: list[Frame]) -> list[object]:
+    def _assignments(self, frames: list[Frame]) -> list[Assignment]:
         if not frames:
             return []
         return list(self.store.assignments_for(

@@ -78,12 +78,14 @@ class Stack:
         previous = _previous_ports(opts.state_dir)
         mqtt_url = opts.mqtt_url
         if mqtt_url is None:
-            self.broker = MosquittoBroker(opts.state_dir / "mosquitto", _pick(opts.mqtt_port, previous.get("mqtt_port")))
+            mqtt_port = _pick(opts.mqtt_port, previous.get("mqtt_port"))
+            self.broker = MosquittoBroker(opts.state_dir / "mosquitto", mqtt_port)
             self.broker.start()
             mqtt_url = self.broker.url
         database_url = opts.database_url
         if database_url is None:
-            self.cluster = PostgresCluster(opts.state_dir / "pg" / "data", _pick(opts.db_port, previous.get("db_port")))
+            db_port = _pick(opts.db_port, previous.get("db_port"))
+            self.cluster = PostgresCluster(opts.state_dir / "pg" / "data", db_port)
             self.cluster.start()
             self.cluster.ensure_database("vigie")
             database_url = self.cluster.url("vigie")

@@ -30,7 +30,8 @@ class Imu:
         return int(self.acc_ms2.shape[0])
 
     def acc_norm_ms2(self) -> FloatArray:
-        return np.linalg.norm(self.acc_ms2, axis=1).astype(np.float32)
+        norm: FloatArray = np.linalg.norm(self.acc_ms2, axis=1).astype(np.float32)
+        return norm
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from typing import Any
 
 from fastapi import FastAPI, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
@@ -22,7 +23,7 @@ MAX_BODY_BYTES = 1_048_576
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool: AsyncConnectionPool = AsyncConnectionPool(  # type: ignore[type-arg]
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             settings.database_url, min_size=1, max_size=settings.db_pool_max, open=False
         )
         await pool.open(wait=True, timeout=30)
@@ -58,10 +59,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def live(ws: WebSocket) -> None:
         """Alerts, link changes and coalesced agent/robot state changes as JSON messages."""
         await ws.accept()
-        try:
+        with suppress(WebSocketDisconnect):
             await app.state.hub.serve(ws, ws.receive_text)
-        except WebSocketDisconnect:
-            pass
 
     app.mount("/", StaticFiles(directory=static_dir(), html=True), name="dashboard")
     return app

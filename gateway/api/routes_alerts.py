@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
@@ -19,7 +19,7 @@ StatusFilter = Literal["open", "raised", "acknowledged", "resolved"]
 
 @router.get("")
 async def list_alerts(conn: ConnDep, status: StatusFilter | None = None, agent_id: str | None = None,
-                      limit: int = Query(200, ge=1, le=5000)) -> dict[str, Any]:  # fmt: skip
+                      limit: Annotated[int, Query(ge=1, le=5000)] = 200) -> dict[str, Any]:  # fmt: skip
     """Alerts, newest first; ``status=open`` means raised or acknowledged."""
     return {"items": await queries.alerts(conn, status, agent_id, limit)}
 

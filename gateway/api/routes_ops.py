@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import psycopg
 from fastapi import APIRouter, Query, Request, Response
@@ -42,13 +42,14 @@ async def metrics() -> Response:
 
 @router.get("/api/v1/frames", tags=["data"])
 async def list_frames(conn: ConnDep, device_id: str | None = None, agent_id: str | None = None,
-                      start: datetime | None = Query(None, alias="from"), end: datetime | None = Query(None, alias="to"),
-                      limit: int = Query(100, ge=1, le=10_000)) -> dict[str, Any]:  # fmt: skip
+                      start: Annotated[datetime | None, Query(alias="from")] = None,
+                      end: Annotated[datetime | None, Query(alias="to")] = None,
+                      limit: Annotated[int, Query(ge=1, le=10_000)] = 100) -> dict[str, Any]:  # fmt: skip
     """Stored per-second frame summaries, newest first."""
     return {"items": await queries.frames(conn, device_id, agent_id, start, end, limit)}
 
 
 @router.get("/api/v1/dead-letters", tags=["data"])
-async def list_dead_letters(conn: ConnDep, limit: int = Query(100, ge=1, le=10_000)) -> dict[str, Any]:
+async def list_dead_letters(conn: ConnDep, limit: Annotated[int, Query(ge=1, le=10_000)] = 100) -> dict[str, Any]:
     """Rejected MQTT messages with their reason and a bounded payload excerpt, newest first."""
     return {"items": await queries.dead_letters(conn, limit)}

@@ -76,7 +76,7 @@ class IngestClient:
 
     def start(self) -> None:
         endpoint = self._settings.mqtt
-        props = Properties(PacketTypes.CONNECT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         props.ReceiveMaximum = RECEIVE_MAXIMUM
         self._client.connect_async(endpoint.host, endpoint.port, keepalive=30, clean_start=False,
@@ -111,7 +111,7 @@ class IngestClient:
         log.warning("MQTT disconnected: %s", reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        item = Incoming(msg.topic, msg.payload, msg.mid, msg.qos, self.generation, datetime.now(UTC))
+        item = Incoming(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self.generation, datetime.now(UTC))
         try:
             self._inbox.put_nowait(item)
         except queue.Full:

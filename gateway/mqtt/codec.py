@@ -133,7 +133,7 @@ def _schema_error(exc: ValidationError) -> InvalidFrame:
     errors = exc.errors(include_url=False, include_input=False)
     first = errors[0] if errors else {"loc": (), "msg": str(exc), "type": "unknown"}
     loc = ".".join(str(part) for part in first["loc"]) or "(payload)"
-    reason = "bad_json" if first["type"].startswith("json_") else "schema"
+    reason = "bad_json" if str(first["type"]).startswith("json_") else "schema"
     return InvalidFrame(reason, f"{loc}: {first['msg']} ({len(errors)} error(s))")
 
 

@@ -17,7 +17,7 @@ _LOCK_ID = 0x76696769  # "vigi"
 def available() -> list[tuple[str, str]]:
     """(version, sql) pairs shipped with the package, in order."""
     folder = resources.files(__package__)
-    files = sorted(p for p in folder.iterdir() if p.name.endswith(".sql"))
+    files = sorted((p for p in folder.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name)
     return [(p.name.removesuffix(".sql"), p.read_text(encoding="utf-8")) for p in files]
 
 
