@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
 
@@ -11,7 +11,7 @@ from gateway.api.schemas import AgentIn, AssignmentEndIn, AssignmentIn, RobotIn
 from gateway.db import queries, registry
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
-IdPath = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+IdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 
 @router.get("/agents")
@@ -21,7 +21,7 @@ async def list_agents(conn: ConnDep, settings: SettingsDep, now: NowDep) -> dict
 
 
 @router.get("/agents/{agent_id}")
-async def get_agent(conn: ConnDep, settings: SettingsDep, now: NowDep, agent_id: str = IdPath) -> dict[str, Any]:
+async def get_agent(conn: ConnDep, settings: SettingsDep, now: NowDep, agent_id: IdPath) -> dict[str, Any]:
     found = await queries.agents(conn, now, settings.stale_after_s, agent_id=agent_id)
     if not found:
         raise HTTPException(404, f"no agent {agent_id}")
@@ -29,7 +29,7 @@ async def get_agent(conn: ConnDep, settings: SettingsDep, now: NowDep, agent_id:
 
 
 @router.put("/agents/{agent_id}")
-async def put_agent(body: AgentIn, conn: ConnDep, agent_id: str = IdPath) -> dict[str, Any]:
+async def put_agent(body: AgentIn, conn: ConnDep, agent_id: IdPath) -> dict[str, Any]:
     """Register or update an agent (idempotent); the crew is created on first use."""
     return await registry.upsert_agent(conn, agent_id, body.display_name, body.crew_id, body.site_id)
 
@@ -40,7 +40,7 @@ async def list_robots(conn: ConnDep) -> dict[str, Any]:
 
 
 @router.put("/robots/{robot_id}")
-async def put_robot(body: RobotIn, conn: ConnDep, robot_id: str = IdPath) -> dict[str, Any]:
+async def put_robot(body: RobotIn, conn: ConnDep, robot_id: IdPath) -> dict[str, Any]:
     return await registry.upsert_robot(conn, robot_id, body.kind, body.crew_id, body.site_id)
 
 

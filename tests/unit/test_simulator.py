@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -24,6 +25,7 @@ DURATION_S = 46
 FALLER, FALL_S = 0, 8  # agent-0001 is the collector robot-01 follows
 SOS_AGENT, SOS_S = 9, 5
 ROSTER = make_roster(16, 6, SEED)  # crew-01 collectors (0-7), crew-02 gardeners (8-15)
+Payload = dict[str, Any]
 INCIDENTS = Incidents(sos=frozenset({(SOS_AGENT, SOS_S)}), falls=frozenset({(FALLER, FALL_S)}))
 
 
@@ -40,23 +42,23 @@ def _assert_rfc3339_utc(ts: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def frames() -> list[list[dict]]:
+def frames() -> list[list[Payload]]:
     """frames[t][agent] for a 46-s shift with one fall and one SOS."""
     sim = CrewSimulator(ROSTER, seed=SEED, start=START, incidents=INCIDENTS)
     return [sim.frames_at(t) for t in range(DURATION_S)]
 
 
 @pytest.fixture(scope="module")
-def robot_states() -> list[list[dict]]:
+def robot_states() -> list[list[Payload]]:
     sim = RobotSimulator(ROSTER, seed=SEED, start=START, incidents=INCIDENTS, rate_hz=2.0)
     return [sim.states_at(k / 2) for k in range(2 * DURATION_S)]
 
 
-def _acc(frame: dict) -> np.ndarray:
+def _acc(frame: Payload) -> np.ndarray:
     return np.asarray(frame["imu"]["acc_ms2"])
 
 
-def _gyr(frame: dict) -> np.ndarray:
+def _gyr(frame: Payload) -> np.ndarray:
     return np.asarray(frame["imu"]["gyr_rads"])
 
 
@@ -67,6 +69,7 @@ def test_every_frame_matches_the_contract_schema(frames):
         errors = [e.message for e in validator.iter_errors(frame)]
         assert not errors, (frame["device_id"], frame["ts"], errors[:3])
         _assert_rfc3339_utc(frame["ts"])
+        assert orjson.loads(orjson.dumps(frame)) == frame  # plain JSON types, not numpy scalars
         assert len(frame["imu"]["acc_ms2"]) == len(frame["imu"]["gyr_rads"]) == frame["imu"]["rate_hz"] == 50
     sections = {key for f in checked for key in f} | {key for f in checked for key in f["env"]}
     assert {"hav", "lift", "wbv", "globe_temp_c", "sos", "cancel", "gps", "noise"} <= sections
@@ -77,6 +80,7 @@ def test_every_robot_state_matches_the_contract_schema(robot_states):
     for state in (s for tick in robot_states for s in tick):
         errors = [e.message for e in validator.iter_errors(state)]
         assert not errors, (state["robot_id"], state["ts"], errors[:3])
+        assert orjson.loads(orjson.dumps(state)) == state  # plain JSON types, not numpy scalars
         _assert_rfc3339_utc(state["ts"])
     assert {s["kind"] for s in robot_states[0]} == {"follower", "mower", "exoskeleton"}
 
