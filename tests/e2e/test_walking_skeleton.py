@@ -43,10 +43,12 @@ def test_simulated_crew_sos_reaches_rest_and_websocket_within_one_second(stack):
     sos_seen: queue.Queue[tuple[float, dict[str, object]]] = queue.Queue()
     tap = _tap(stack.mqtt_host, stack.mqtt_port, sos_seen)
     alerts: queue.Queue[tuple[float, dict[str, object]]] = queue.Queue()
-    stop = threading.Event()
+    stop, ready = threading.Event(), threading.Event()
 
     def watch_ws() -> None:
         with ws_connect(stack.http_url.replace("http", "ws") + "/api/v1/live", open_timeout=5) as ws:
+            assert orjson.loads(ws.recv(timeout=5))["type"] == "hello"
+            ready.set()
             while not stop.is_set():
                 try:
                     message = orjson.loads(ws.recv(timeout=0.5))
@@ -57,11 +59,11 @@ def test_simulated_crew_sos_reaches_rest_and_websocket_within_one_second(stack):
 
     watcher = threading.Thread(target=watch_ws, daemon=True)
     watcher.start()
-    time.sleep(0.5)
+    assert ready.wait(5), "the live WebSocket did not greet"
     simulate = subprocess.run(
         [sys.executable, "-m", "gateway.cli", "simulate", "--state-dir", str(stack.state_dir), "--agents", "8",
          "--robots", "2", "--duration", "8", "--speedup", "1", "--seed", "7", "--sos", "3@4"],
-        capture_output=True, timeout=60,
+        check=False, capture_output=True, timeout=60,
     )  # fmt: skip
     assert simulate.returncode == 0, simulate.stderr.decode()[-2000:]
     published_at, sos_frame = sos_seen.get(timeout=5)
