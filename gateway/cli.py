@@ -84,7 +84,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
             http.put(f"/api/v1/agents/{args.agent}", json={"display_name": args.name, "crew_id": args.crew}
                      ).raise_for_status()  # fmt: skip
         body = {"device_id": args.device, "agent_id": args.agent,
-                "valid_from": (args.valid_from or datetime.now(UTC)).isoformat(),
+                "valid_from": (args.valid_from or _start_of_minute()).isoformat(),
                 "valid_to": args.valid_to.isoformat() if args.valid_to else None}  # fmt: skip
         response = http.post("/api/v1/assignments", json=body)
     if response.status_code >= 400:
@@ -92,6 +92,11 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(response.json()))
     return 0
+
+
+def _start_of_minute() -> datetime:
+    # A shift starts on a whole minute: frames of the seconds just before `vigie assign` still count.
+    return datetime.now(UTC).replace(second=0, microsecond=0)
 
 
 def _utc(text: str) -> datetime:
@@ -146,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     assign.add_argument("--agent", required=True)
     assign.add_argument("--name", help="register the agent with this display name first")
     assign.add_argument("--crew", help="with --name: the agent's crew")
-    assign.add_argument("--from", dest="valid_from", type=_utc)
+    assign.add_argument("--from", dest="valid_from", type=_utc, help="default: the start of the current minute")
     assign.add_argument("--to", dest="valid_to", type=_utc)
     assign.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     assign.add_argument("--api-url")
@@ -157,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the useful ones
     result: int = args.func(args)
     return result
 
