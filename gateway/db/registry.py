@@ -22,6 +22,10 @@ class UnknownAgentError(LookupError):
 
 
 async def ensure_crew(conn: Conn, crew_id: str, site_id: str = "paris") -> None:
+    """Crews and sites are created on first use; their names can be edited later."""
+    await conn.execute(
+        "INSERT INTO sites (site_id, name) VALUES (%s, %s) ON CONFLICT (site_id) DO NOTHING", (site_id, site_id)
+    )
     await conn.execute(
         "INSERT INTO crews (crew_id, site_id, name) VALUES (%s, %s, %s) ON CONFLICT (crew_id) DO NOTHING",
         (crew_id, site_id, crew_id),

@@ -7,7 +7,6 @@ repository root, for a person to look at after the run.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from typing import Any, Protocol
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, WebSocketRoute, expect, sync_playwright
+
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -109,14 +110,6 @@ def frame(device_id: str, seq: int, **fields: Any) -> dict[str, Any]:
 
 def alert_of(page: Page, wearer: Wearer) -> Locator:
     return page.locator(f'[data-testid="alert"][data-agent-id="{wearer.agent_id}"]')
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float = 5.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {timeout_s} s")
-        time.sleep(0.05)
 
 
 def test_dashboard_loads_in_french_and_shows_the_crew_board(
@@ -239,7 +232,7 @@ def test_banner_shows_while_disconnected_and_what_was_missed_appears_on_reconnec
 
     stack.publish_frame(frame(wearer.device_id, 1, sos=True))
     open_alerts = f"{stack.http_url}/api/v1/alerts?status=open&agent_id={wearer.agent_id}"
-    wait_until(lambda: bool(httpx.get(open_alerts).json()["items"]), what="the SOS raised by the gateway")
+    wait_until(lambda: httpx.get(open_alerts).json()["items"], message="the gateway raised the SOS")
     expect(alert_of(page, wearer)).to_have_count(0)
     page.screenshot(path=artifacts / "connection-lost.png", full_page=True)
 

@@ -77,9 +77,11 @@ def test_simulated_crew_sos_reaches_rest_and_websocket_within_one_second(stack):
     assert alert["alert_id"] in {a["alert_id"] for a in rest}
 
     with psycopg.connect(stack.database_url) as conn:
+        # Other e2e tests share this stack: count only the simulated crew (agent-0001 … agent-0008).
         stored = conn.execute("SELECT count(*), count(DISTINCT device_id) FROM frames"
-                              " WHERE device_id IN (SELECT device_id FROM assignments)").fetchone()  # fmt: skip
-        robots = conn.execute("SELECT count(DISTINCT robot_id) FROM robot_states").fetchone()
+                              " WHERE agent_id ~ '^agent-000[1-8]$'").fetchone()  # fmt: skip
+        robots = conn.execute("SELECT count(DISTINCT robot_id) FROM robot_states"
+                              " WHERE robot_id IN ('robot-01', 'robot-02')").fetchone()  # fmt: skip
     assert stored is not None and stored[1] == 8 and stored[0] >= 8 * 7
     assert robots is not None and robots[0] == 2
     agents = wait_until(lambda: stack.http.get("/api/v1/agents").json()["items"], 5)

@@ -1,0 +1,289 @@
+// Every string the page shows, in one catalogue: French by default, English on request.
+// Values may hold {placeholders}; a value that is an object is a plural set chosen with Intl.PluralRules
+// on the `n` parameter. Server data (names, ids, alert messages) is shown as sent, never translated here.
+
+import { readPref, writePref } from "./prefs.js";
+
+const LANG_PREF = "vigie.lang";
+
+export const CATALOGUE = {
+  fr: {
+    "app.subtitle": "Supervision terrain",
+    "lang.toggle": "English",
+    "lang.toggle_title": "Switch to English",
+    "supervisor.label": "Superviseur",
+    "sound.toggle": "Son",
+    "sound.on_title": "Bip des alertes critiques activé",
+    "sound.off_title": "Bip des alertes critiques coupé",
+
+    "conn.connecting": "Connexion…",
+    "conn.open": "En direct",
+    "conn.lost": "Reconnexion…",
+    "conn.banner": "Connexion perdue — reconnexion…",
+
+    "alerts.heading": "Alertes",
+    "alerts.count": { one: "{n} ouverte", other: "{n} ouvertes" },
+    "alerts.empty": "Aucune alerte ouverte.",
+
+    "severity.critical": "Critique",
+    "severity.warning": "Avertissement",
+    "severity.info": "Information",
+
+    "status.raised": "Levée",
+    "status.acknowledged": "Prise en charge",
+    "status.resolved": "Close",
+
+    // One per rule id of services/rules.py; an id missing here is shown as the server sends it.
+    "rule.sos": "SOS",
+
+    "alert.late": "Reçue en retard",
+    "alert.repeat": "répétée ×{n}",
+    "alert.escalation": "Escalade niveau {n}",
+    "alert.raised_at": "Levée à {time}",
+    "alert.acknowledged_by": "Prise en charge par {by} à {time}",
+    "alert.resolved_by": "Close par {by} à {time} — {reason}",
+    "alert.ack": "Prendre en charge",
+    "alert.resolve": "Clore…",
+
+    "resolve.title": "Clore l'alerte",
+    "resolve.reason": "Motif",
+    "resolve.choose": "— Choisir un motif —",
+    "resolve.comment": "Commentaire (facultatif)",
+    "resolve.cancel": "Annuler",
+    "resolve.confirm": "Clore l'alerte",
+    "reason.real_incident": "Incident réel",
+    "reason.false_alarm": "Fausse alerte",
+    "reason.help_dispatched": "Secours envoyés",
+    "reason.test": "Test",
+
+    "error.conflict": "Cette alerte a déjà été traitée par quelqu'un d'autre.",
+    "error.request": "La demande a échoué (erreur {status}). Réessayez.",
+    "error.network": "Serveur injoignable. Réessayez.",
+
+    "crews.heading": "Équipes",
+    "crews.empty": "Aucun agent enregistré.",
+    "crew.name": "Équipe {crew}",
+    "crew.none": "Sans équipe",
+    "agent.status.ok": "OK",
+    "agent.status.alert": "En alerte",
+    "agent.status.stale": "Données anciennes",
+    "agent.status.offline": "Hors ligne",
+    "agent.open_alerts": { one: "{n} alerte ouverte", other: "{n} alertes ouvertes" },
+    "agent.hr": "FC",
+    "agent.battery": "Batterie",
+    "agent.last_seen": "Vu",
+    "agent.never_seen": "jamais",
+    "agent.no_device": "Sans bracelet",
+    "agent.device_offline": "Bracelet déconnecté",
+
+    "robots.heading": "Robots",
+    "robots.empty": "Aucun robot enregistré.",
+    "robot.id": "Robot",
+    "robot.kind": "Type",
+    "robot.mode": "Mode",
+    "robot.safety": "Sécurité",
+    "robot.battery": "Batterie",
+    "robot.speed": "Vitesse",
+    "robot.nearest_human": "Personne la plus proche",
+    "robot.payload": "Charge",
+    "robot.last_seen": "Vu",
+    "robot.estop": "Arrêt d'urgence",
+    "robot.protective_stop": "Arrêt de protection",
+    "robot.running": "Normal",
+
+    "unit.bpm": "{v} bpm",
+    "unit.pct": "{v} %",
+    "unit.ms": "{v} m/s",
+    "unit.m": "{v} m",
+    "unit.kg": "{v} kg",
+    "value.none": "—",
+
+    "ago.now": "à l'instant",
+    "ago.s": "il y a {n} s",
+    "ago.min": "il y a {n} min",
+    "ago.h": "il y a {h} h {m} min",
+  },
+  en: {
+    "app.subtitle": "Field supervision",
+    "lang.toggle": "Français",
+    "lang.toggle_title": "Passer en français",
+    "supervisor.label": "Supervisor",
+    "sound.toggle": "Sound",
+    "sound.on_title": "Beep on critical alerts is on",
+    "sound.off_title": "Beep on critical alerts is off",
+
+    "conn.connecting": "Connecting…",
+    "conn.open": "Live",
+    "conn.lost": "Reconnecting…",
+    "conn.banner": "Connection lost — reconnecting…",
+
+    "alerts.heading": "Alerts",
+    "alerts.count": { one: "{n} open", other: "{n} open" },
+    "alerts.empty": "No open alerts.",
+
+    "severity.critical": "Critical",
+    "severity.warning": "Warning",
+    "severity.info": "Information",
+
+    "status.raised": "Raised",
+    "status.acknowledged": "Acknowledged",
+    "status.resolved": "Resolved",
+
+    "rule.sos": "SOS",
+
+    "alert.late": "Received late",
+    "alert.repeat": "repeated ×{n}",
+    "alert.escalation": "Escalation level {n}",
+    "alert.raised_at": "Raised at {time}",
+    "alert.acknowledged_by": "Acknowledged by {by} at {time}",
+    "alert.resolved_by": "Resolved by {by} at {time} — {reason}",
+    "alert.ack": "Acknowledge",
+    "alert.resolve": "Resolve…",
+
+    "resolve.title": "Resolve alert",
+    "resolve.reason": "Reason",
+    "resolve.choose": "— Choose a reason —",
+    "resolve.comment": "Comment (optional)",
+    "resolve.cancel": "Cancel",
+    "resolve.confirm": "Resolve alert",
+    "reason.real_incident": "Real incident",
+    "reason.false_alarm": "False alarm",
+    "reason.help_dispatched": "Help dispatched",
+    "reason.test": "Test",
+
+    "error.conflict": "Someone else has already handled this alert.",
+    "error.request": "The request failed (error {status}). Try again.",
+    "error.network": "Server unreachable. Try again.",
+
+    "crews.heading": "Crews",
+    "crews.empty": "No agents registered.",
+    "crew.name": "Crew {crew}",
+    "crew.none": "No crew",
+    "agent.status.ok": "OK",
+    "agent.status.alert": "Alert",
+    "agent.status.stale": "Stale data",
+    "agent.status.offline": "Offline",
+    "agent.open_alerts": { one: "{n} open alert", other: "{n} open alerts" },
+    "agent.hr": "HR",
+    "agent.battery": "Battery",
+    "agent.last_seen": "Seen",
+    "agent.never_seen": "never",
+    "agent.no_device": "No wearable",
+    "agent.device_offline": "Wearable disconnected",
+
+    "robots.heading": "Robots",
+    "robots.empty": "No robots registered.",
+    "robot.id": "Robot",
+    "robot.kind": "Kind",
+    "robot.mode": "Mode",
+    "robot.safety": "Safety",
+    "robot.battery": "Battery",
+    "robot.speed": "Speed",
+    "robot.nearest_human": "Nearest person",
+    "robot.payload": "Payload",
+    "robot.last_seen": "Seen",
+    "robot.estop": "Emergency stop",
+    "robot.protective_stop": "Protective stop",
+    "robot.running": "Normal",
+
+    "unit.bpm": "{v} bpm",
+    "unit.pct": "{v}%",
+    "unit.ms": "{v} m/s",
+    "unit.m": "{v} m",
+    "unit.kg": "{v} kg",
+    "value.none": "—",
+
+    "ago.now": "just now",
+    "ago.s": "{n} s ago",
+    "ago.min": "{n} min ago",
+    "ago.h": "{h} h {m} min ago",
+  },
+};
+
+const LOCALES = { fr: "fr-FR", en: "en-GB" };
+const listeners = new Set();
+let current = CATALOGUE[readPref(LANG_PREF)] ? readPref(LANG_PREF) : "fr";
+let formats = makeFormats(current);
+
+// Intl objects are slow to build (about 0.2 ms each): one set per language, not one per value shown.
+function makeFormats(language) {
+  return {
+    plural: new Intl.PluralRules(LOCALES[language]),
+    clock: new Intl.DateTimeFormat(LOCALES[language], { hour: "2-digit", minute: "2-digit", second: "2-digit" }),
+    numbers: new Map(), // maximumFractionDigits -> Intl.NumberFormat
+  };
+}
+
+export function lang() {
+  return current;
+}
+
+/** Switches the language, remembers it, and tells every listener (which re-render). */
+export function setLang(next) {
+  if (!CATALOGUE[next] || next === current) return;
+  current = next;
+  formats = makeFormats(next);
+  writePref(LANG_PREF, next);
+  for (const listener of listeners) listener(next);
+}
+
+export function toggleLang() {
+  setLang(current === "fr" ? "en" : "fr");
+}
+
+export function onLangChange(listener) {
+  listeners.add(listener);
+}
+
+/** The catalogue entry for `key` with its {placeholders} filled; an unknown key shows as itself. */
+export function t(key, params = {}) {
+  let text = CATALOGUE[current][key] ?? key;
+  if (typeof text === "object") {
+    text = text[formats.plural.select(params.n ?? 0)] ?? text.other;
+  }
+  return text.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
+}
+
+/** Whether the catalogue has `key` (rule names come from the server and may be new to us). */
+export function has(key) {
+  return key in CATALOGUE[current];
+}
+
+/** Fills every element carrying `data-i18n="key"` under `root`, and the document's lang. */
+export function translatePage(root = document) {
+  document.documentElement.lang = current;
+  for (const element of root.querySelectorAll("[data-i18n]")) {
+    element.textContent = t(element.dataset.i18n);
+  }
+}
+
+export function formatNumber(value, maximumFractionDigits = 0) {
+  if (value === null || value === undefined) return t("value.none");
+  let format = formats.numbers.get(maximumFractionDigits);
+  if (!format) {
+    format = new Intl.NumberFormat(LOCALES[current], { maximumFractionDigits });
+    formats.numbers.set(maximumFractionDigits, format);
+  }
+  return format.format(value);
+}
+
+/** A number with its unit ("unit.kg" …), or a dash when the server sent null. */
+export function formatQuantity(unitKey, value, maximumFractionDigits = 0) {
+  if (value === null || value === undefined) return t("value.none");
+  return t(unitKey, { v: formatNumber(value, maximumFractionDigits) });
+}
+
+export function formatClock(isoTime) {
+  if (!isoTime) return t("value.none");
+  return formats.clock.format(new Date(isoTime));
+}
+
+/** "il y a 5 s", "il y a 3 min", "il y a 1 h 05 min": compact, for a screen read at a glance. */
+export function formatAgo(elapsedMs) {
+  const seconds = Math.max(0, Math.floor(elapsedMs / 1000));
+  if (seconds < 2) return t("ago.now");
+  if (seconds < 60) return t("ago.s", { n: seconds });
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return t("ago.min", { n: minutes });
+  return t("ago.h", { h: Math.floor(minutes / 60), m: String(minutes % 60).padStart(2, "0") });
+}
