@@ -7,6 +7,7 @@ scripts. Ctrl-C (SIGINT) or SIGTERM stops everything in the reverse order.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -54,6 +55,25 @@ def _previous_ports(state_dir: Path) -> dict[str, int]:
         return {}
 
 
+def cluster_home(state_dir: Path) -> Path:
+    """Where the demo cluster lives: ``<state-dir>/pg``, unless PostgreSQL could not reach it.
+
+    As root the server runs as ``postgres``, which cannot traverse a private parent such as root's
+    0700 home. The cluster then lives under ``/var/lib/vigie/clusters/<hash of the state dir>`` and
+    ``<state-dir>/pg`` is a symbolic link to it, so the state directory still shows everything.
+    """
+    preferred = state_dir / "pg"
+    absolute = state_dir.resolve()
+    if os.geteuid() != 0 or all(p.stat().st_mode & 0o001 for p in [absolute, *absolute.parents]):
+        return preferred
+    home = Path("/var/lib/vigie/clusters") / hashlib.sha1(str(absolute).encode()).hexdigest()[:12]
+    home.mkdir(parents=True, exist_ok=True)
+    home.chmod(0o711)
+    if not preferred.exists() and not preferred.is_symlink():
+        preferred.symlink_to(home, target_is_directory=True)
+    return home
+
+
 def _pick(requested: int | None, previous: int | None) -> int:
     if requested:
         return requested
@@ -85,7 +105,7 @@ class Stack:
         database_url = opts.database_url
         if database_url is None:
             db_port = _pick(opts.db_port, previous.get("db_port"))
-            self.cluster = PostgresCluster(opts.state_dir / "pg" / "data", db_port)
+            self.cluster = PostgresCluster(cluster_home(opts.state_dir) / "data", db_port)
             self.cluster.start()
             self.cluster.ensure_database("vigie")
             database_url = self.cluster.url("vigie")
