@@ -24,6 +24,7 @@ def test_demo_cluster_stays_in_a_traversable_state_dir():
     base = Path(tempfile.mkdtemp(prefix="vigie-stack-"))
     try:
         base.chmod(0o711)  # /tmp itself is world-traversable
+        (base / ".vigie").mkdir()
         assert cluster_home(base / ".vigie") == base / ".vigie" / "pg"
     finally:
         shutil.rmtree(base)
