@@ -1,6 +1,7 @@
 // Every string the page shows, in one catalogue: French by default, English on request.
 // Values may hold {placeholders}; a value that is an object is a plural set chosen with Intl.PluralRules
 // on the `n` parameter. Server data (names, ids, alert messages) is shown as sent, never translated here.
+// Numbers, units and times are formatted in format.js, following the language chosen here.
 
 import { readPref, writePref } from "./prefs.js";
 
@@ -203,26 +204,22 @@ export const CATALOGUE = {
 const LOCALES = { fr: "fr-FR", en: "en-GB" };
 const listeners = new Set();
 let current = CATALOGUE[readPref(LANG_PREF)] ? readPref(LANG_PREF) : "fr";
-let formats = makeFormats(current);
-
-// Intl objects are slow to build (about 0.2 ms each): one set per language, not one per value shown.
-function makeFormats(language) {
-  return {
-    plural: new Intl.PluralRules(LOCALES[language]),
-    clock: new Intl.DateTimeFormat(LOCALES[language], { hour: "2-digit", minute: "2-digit", second: "2-digit" }),
-    numbers: new Map(), // maximumFractionDigits -> Intl.NumberFormat
-  };
-}
+let plural = new Intl.PluralRules(LOCALES[current]);
 
 export function lang() {
   return current;
+}
+
+/** The BCP 47 locale of the page language, for Intl formatters (format.js). */
+export function locale() {
+  return LOCALES[current];
 }
 
 /** Switches the language, remembers it, and tells every listener (which re-render). */
 export function setLang(next) {
   if (!CATALOGUE[next] || next === current) return;
   current = next;
-  formats = makeFormats(next);
+  plural = new Intl.PluralRules(LOCALES[next]);
   writePref(LANG_PREF, next);
   for (const listener of listeners) listener(next);
 }
@@ -239,7 +236,7 @@ export function onLangChange(listener) {
 export function t(key, params = {}) {
   let text = CATALOGUE[current][key] ?? key;
   if (typeof text === "object") {
-    text = text[formats.plural.select(params.n ?? 0)] ?? text.other;
+    text = text[plural.select(params.n ?? 0)] ?? text.other;
   }
   return text.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
 }
@@ -255,35 +252,4 @@ export function translatePage(root = document) {
   for (const element of root.querySelectorAll("[data-i18n]")) {
     element.textContent = t(element.dataset.i18n);
   }
-}
-
-export function formatNumber(value, maximumFractionDigits = 0) {
-  if (value === null || value === undefined) return t("value.none");
-  let format = formats.numbers.get(maximumFractionDigits);
-  if (!format) {
-    format = new Intl.NumberFormat(LOCALES[current], { maximumFractionDigits });
-    formats.numbers.set(maximumFractionDigits, format);
-  }
-  return format.format(value);
-}
-
-/** A number with its unit ("unit.kg" …), or a dash when the server sent null. */
-export function formatQuantity(unitKey, value, maximumFractionDigits = 0) {
-  if (value === null || value === undefined) return t("value.none");
-  return t(unitKey, { v: formatNumber(value, maximumFractionDigits) });
-}
-
-export function formatClock(isoTime) {
-  if (!isoTime) return t("value.none");
-  return formats.clock.format(new Date(isoTime));
-}
-
-/** "il y a 5 s", "il y a 3 min", "il y a 1 h 05 min": compact, for a screen read at a glance. */
-export function formatAgo(elapsedMs) {
-  const seconds = Math.max(0, Math.floor(elapsedMs / 1000));
-  if (seconds < 2) return t("ago.now");
-  if (seconds < 60) return t("ago.s", { n: seconds });
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return t("ago.min", { n: minutes });
-  return t("ago.h", { h: Math.floor(minutes / 60), m: String(minutes % 60).padStart(2, "0") });
 }

@@ -1,0 +1,122 @@
+// The client-side store: what this page knows of alerts, agents, robots and device links, as the API
+// said it. Panels read `state`; only the functions here change it.
+//
+// The store keeps two rules of its own. An alert's status never goes backwards (raised → acknowledged →
+// resolved), whatever order the replies and live messages arrive in. And updates are coalesced: each
+// change marks its panel dirty and asks for one animation frame, so a burst of messages (10,000 agents
+// reporting) costs one render, of the panels that changed.
+
+const RESOLVED_LINGER_MS = 60_000; // a resolved alert stays in the feed, greyed, for everyone to see
+const STATUS_ORDER = ["raised", "acknowledged", "resolved"];
+
+/** The panels a change can mark dirty, each drawn by its own module. */
+export const PANELS = ["alerts", "agents", "robots"];
+
+export const state = {
+  alerts: new Map(), // alert_id -> Alert
+  resolvedSeenAt: new Map(), // alert_id -> Date.now() when this page learnt it was resolved
+  agents: new Map(), // agent_id -> Agent
+  robots: new Map(), // robot_id -> Robot
+  deviceLinks: new Map(), // device_id -> "online" | "offline"
+  // Bumped when an agent appears, leaves, is renamed or changes crew: the crew board's order is stale.
+  rosterVersion: 0,
+  serverOffsetMs: 0, // server clock minus ours, from the hello message
+  hasSnapshot: false,
+};
+
+const dirty = new Set();
+let frameRequested = false;
+let drawFrame = () => {};
+
+/** Sets what runs on the animation frame after a change; it collects the changed panels with `takeDirty`. */
+export function onFrame(callback) {
+  drawFrame = callback;
+}
+
+export function markDirty(panel) {
+  dirty.add(panel);
+  if (frameRequested) return;
+  frameRequested = true;
+  requestAnimationFrame(() => {
+    frameRequested = false;
+    drawFrame();
+  });
+}
+
+/** The panels changed since the last call; the caller is about to draw them. */
+export function takeDirty() {
+  const panels = new Set(dirty);
+  dirty.clear();
+  return panels;
+}
+
+export function upsertAlert(alert) {
+  const known = state.alerts.get(alert.alert_id);
+  // The reply to our own ack may arrive after a live message saying someone resolved it: never go back.
+  if (known && STATUS_ORDER.indexOf(alert.status) < STATUS_ORDER.indexOf(known.status)) return;
+  state.alerts.set(alert.alert_id, alert);
+  if (alert.status !== "resolved") state.resolvedSeenAt.delete(alert.alert_id);
+  else if (!state.resolvedSeenAt.has(alert.alert_id)) state.resolvedSeenAt.set(alert.alert_id, Date.now());
+  markDirty("alerts");
+}
+
+/** Drops resolved alerts that have lingered long enough; runs each second. */
+export function pruneResolved() {
+  for (const [alertId, seenAt] of state.resolvedSeenAt) {
+    if (Date.now() - seenAt < RESOLVED_LINGER_MS) continue;
+    state.resolvedSeenAt.delete(alertId);
+    state.alerts.delete(alertId);
+    markDirty("alerts");
+  }
+}
+
+export function upsertAgent(agent) {
+  const known = state.agents.get(agent.agent_id);
+  if (!known || known.display_name !== agent.display_name || known.crew_id !== agent.crew_id) {
+    state.rosterVersion += 1;
+  }
+  state.agents.set(agent.agent_id, agent);
+  markDirty("agents");
+}
+
+export function upsertRobots(robots) {
+  for (const robot of robots) state.robots.set(robot.robot_id, robot);
+  markDirty("robots");
+}
+
+/** Records a wearable's link ("online" | "offline"); its wearer's tile shows it. */
+export function setDeviceLink(deviceId, status) {
+  state.deviceLinks.set(deviceId, status);
+  // Tiles redraw when their record object changes; give the wearer's a new one.
+  for (const agent of state.agents.values()) {
+    if (agent.device_id === deviceId) upsertAgent({ ...agent });
+  }
+}
+
+/** Notes how far the server's clock is from ours, so "il y a 5 s" counts from the server's time. */
+export function setServerTime(isoTime) {
+  const serverTime = Date.parse(isoTime);
+  if (!Number.isNaN(serverTime)) state.serverOffsetMs = serverTime - Date.now();
+}
+
+/**
+ * Takes a REST snapshot: agents and robots are replaced, open alerts merged. Returns the critical alerts
+ * raised while this page was disconnected, as new to the supervisor as live ones.
+ */
+export function applySnapshot({ alerts, agents, robots }) {
+  const known = new Set(state.alerts.keys());
+  // Open alerts this page knew but the server no longer lists were resolved while we were away.
+  for (const [alertId, alert] of state.alerts) if (alert.status !== "resolved") state.alerts.delete(alertId);
+  const missed = [];
+  for (const alert of alerts) {
+    upsertAlert(alert);
+    const isNew = state.hasSnapshot && !known.has(alert.alert_id);
+    if (isNew && alert.severity === "critical" && alert.status === "raised") missed.push(alert);
+  }
+  state.agents = new Map(agents.map((agent) => [agent.agent_id, agent]));
+  state.rosterVersion += 1;
+  state.robots = new Map(robots.map((robot) => [robot.robot_id, robot]));
+  state.hasSnapshot = true;
+  for (const panel of PANELS) markDirty(panel);
+  return missed;
+}
