@@ -94,6 +94,34 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    """Fetch a report from the running gateway's public API and write it to a file (or stdout)."""
+    api = (args.api_url or endpoints(args.state_dir)["http_url"]).rstrip("/")
+    if args.kind == "exposure":
+        if not (args.agent or args.crew) or not (args.start and args.end):
+            print("vigie report exposure: give --agent or --crew, and --from and --to", file=sys.stderr)
+            return 2
+        params = {"from": args.start, "to": args.end, "format": args.format, "lang": args.lang,
+                  "agent_id": args.agent, "crew_id": args.crew}  # fmt: skip
+        path = "/api/v1/reports/exposure"
+    else:
+        if not args.agent or not args.year:
+            print("vigie report annual: give --agent and --year", file=sys.stderr)
+            return 2
+        params = {"agent_id": args.agent, "year": args.year, "format": args.format, "lang": args.lang}
+        path = "/api/v1/reports/annual"
+    response = httpx.get(api + path, params={k: v for k, v in params.items() if v is not None}, timeout=120)
+    if response.status_code >= 400:
+        print(f"vigie report: {response.status_code} {response.text[:500]}", file=sys.stderr)
+        return 1
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(response.content)
+    else:
+        Path(args.output).write_bytes(response.content)
+        print(f"wrote {args.output} ({len(response.content)} bytes)", file=sys.stderr)
+    return 0
+
+
 def _start_of_minute() -> datetime:
     # A shift starts on a whole minute: frames of the seconds just before `vigie assign` still count.
     return datetime.now(UTC).replace(second=0, microsecond=0)
@@ -146,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim_cli.add_arguments(simulate)
     simulate.set_defaults(func=_cmd_simulate)
 
+    _add_assign(sub)
+    _add_report(sub)
+    return parser
+
+
+def _add_assign(sub: Any) -> None:
     assign = sub.add_parser("assign", help="assign a device to an agent for a shift")
     assign.add_argument("--device", required=True)
     assign.add_argument("--agent", required=True)
@@ -156,7 +190,22 @@ def build_parser() -> argparse.ArgumentParser:
     assign.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     assign.add_argument("--api-url")
     assign.set_defaults(func=_cmd_assign)
-    return parser
+
+
+def _add_report(sub: Any) -> None:
+    report = sub.add_parser("report", help="exposure reports for safety officers (JSON, CSV, PDF)")
+    report.add_argument("kind", choices=["exposure", "annual"])
+    report.add_argument("--agent")
+    report.add_argument("--crew")
+    report.add_argument("--from", dest="start", help="first local day, YYYY-MM-DD (exposure)")
+    report.add_argument("--to", dest="end", help="last local day, YYYY-MM-DD (exposure)")
+    report.add_argument("--year", type=int, help="calendar year (annual)")
+    report.add_argument("--format", choices=["json", "csv", "pdf"], default="json")
+    report.add_argument("--lang", choices=["fr", "en"], default="fr")
+    report.add_argument("-o", "--output", help="file to write (default: standard output)")
+    report.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    report.add_argument("--api-url")
+    report.set_defaults(func=_cmd_report)
 
 
 def main(argv: list[str] | None = None) -> int:

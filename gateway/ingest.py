@@ -14,20 +14,26 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
 
 from gateway import metrics
+from gateway.db import ledger_store
 from gateway.db.ingest_store import DeadLetter, ImuRow, IngestStore, RobotReceived, StatusChange
 from gateway.mqtt import codec, topics
 from gateway.mqtt.client import Incoming
 from gateway.settings import Settings
-from services import assignments, ingest
-from services.alerts import Alert
+from services import assignments, ingest, ledger
+from services.alerts import Alert, AlertDraft
 from services.errors import InvalidFrame
+from services.exposure.night import local_day
 from services.imu_retention import ImuRetention
 from services.model import Assignment, Frame, Received
+from services.projection import DayTotals, DoseProjector
+
+Totals = tuple[str, date, float, float, datetime | None]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +82,9 @@ class IngestPipeline:
         self.settings = settings
         self.policy = ingest.IngestPolicy(late_after_s=settings.late_after_s)
         self.imu = imu
+        self.tz = ZoneInfo(settings.site_timezone)
+        self.projector = DoseProjector(self.tz)
+        self._profiles: dict[str, ledger.ExposureProfile] = {}
 
     def process(self, batch: list[Incoming], now: datetime) -> Decoded:
         decoded = decode_batch(batch, self.settings, now)
@@ -87,7 +96,8 @@ class IngestPipeline:
         try:
             new_keys = self.store.insert_frames(received)
             new = [r for r in received if (r.frame.device_id, r.frame.seq) in new_keys]
-            drafts = ingest.alerts_for(new)
+            totals = self._update_ledger(new, decoded.robots)
+            drafts = ingest.alerts_for(new) + self._projected(new, totals, worn, now)
             raised = self.store.upsert_alerts(drafts, now)
             self.store.insert_imu(self._imu_rows(new, {(d.device_id, d.source_ts) for d in drafts}))
             robots_new = self.store.insert_robot_states(decoded.robots)
@@ -101,6 +111,57 @@ class IngestPipeline:
             raise
         self._count(decoded, received, new, raised, robots_new, now)
         return decoded
+
+    def _update_ledger(self, new: list[Received], robots: list[RobotReceived]) -> list[Totals]:
+        """Add what the newly stored frames (and loads put on robots) did to each agent's day."""
+        self._profiles = ledger_store.profiles(self.store.conn, self._agents(new))
+        deltas = ledger.day_deltas(new, self._profiles, self.tz)
+        deltas += self._avoided_load(robots)
+        hr = ledger_store.hr_minute_sums(new)
+        ledger_store.add_hr_minutes(self.store.conn, hr)
+        return ledger_store.add_days(self.store.conn, deltas, {(a, local_day(m, self.tz)) for a, m in hr})
+
+    def _projected(self, new: list[Received], totals: list[Totals], worn: list[Assignment],
+                   now: datetime) -> list[AlertDraft]:  # fmt: skip
+        """Early warnings for agents whose current rate takes today's dose past a limit before shift end."""
+        for r in new:
+            profile = self._profiles.get(r.agent_id or "", ledger.DEFAULT_PROFILE)
+            self.projector.observe(r, profile.wbgt_ref_c)
+        today = local_day(now, self.tz)
+        drafts: list[AlertDraft] = []
+        for agent_id, day, noise_sum, hav_sum, first_ts in totals:
+            if day != today or first_ts is None:
+                continue
+            ends = [a.valid_to for a in worn if a.agent_id == agent_id and a.valid_to is not None]
+            shift_end = max(ends) if ends else first_ts + timedelta(hours=self.settings.shift_hours)
+            drafts += self.projector.project(DayTotals(agent_id, noise_sum, hav_sum, shift_end), now)
+        return drafts
+
+    def _avoided_load(self, robots: list[RobotReceived]) -> list[ledger.DayDelta]:
+        if not robots:
+            return []
+        ids = sorted({r.state.robot_id for r in robots})
+        latest = self.store.robot_latest(ids)
+        newer = [(r.state.robot_id, r.state.ts, r.state.payload_kg) for r in robots
+                 if r.state.robot_id not in latest or r.state.ts > latest[r.state.robot_id][0]]  # fmt: skip
+        previous = {rid: kg for rid, (_, kg) in latest.items() if kg is not None}
+        rises = ledger.payload_increments(newer, previous)
+        if not rises:
+            return []
+        worn = self.store.assignments_for(ids, min(ts for _, ts, _ in rises), max(ts for _, ts, _ in rises))
+        out = []
+        for robot_id, ts, kg in rises:
+            agent_id = assignments.agent_at(worn, robot_id, ts)
+            if agent_id is not None:
+                out.append(ledger.avoided_load(agent_id, ts, kg, self.tz))
+        return out
+
+    @staticmethod
+    def _agents(frames: list[Received]) -> list[str]:
+        return sorted({r.agent_id for r in frames if r.agent_id is not None})
+
+    def refresh_heat_strain(self) -> int:
+        return ledger_store.refresh_heat_strain(self.store.conn, self.tz)
 
     def _assignments(self, frames: list[Frame]) -> list[Assignment]:
         if not frames:
@@ -161,6 +222,7 @@ class IngestWorker(threading.Thread):
         self._imu = ImuRetention[ImuRow](settings.imu_keep, settings.imu_pre_s, settings.imu_post_s)
 
     def run(self) -> None:
+        next_refresh = time.monotonic() + self.settings.heat_strain_interval_s
         while not self.stopping.is_set():
             batch = self._drain()
             if batch:
@@ -168,6 +230,9 @@ class IngestWorker(threading.Thread):
                 for message in batch:
                     self.ack(message)
             metrics.QUEUE_DEPTH.set(self.inbox.qsize())
+            if time.monotonic() >= next_refresh:
+                self._refresh_heat_strain()
+                next_refresh = time.monotonic() + self.settings.heat_strain_interval_s
         if self._pipeline is not None:
             self._pipeline.store.conn.close()
 
@@ -215,6 +280,15 @@ class IngestWorker(threading.Thread):
                 self._store(batch[:half])
                 self._store(batch[half:])
                 return
+
+    def _refresh_heat_strain(self) -> None:
+        """Between batches: rerun the core-temperature filter on agent-days with new heart-rate minutes."""
+        try:
+            pipeline = self._pipeline or self._open()
+            pipeline.refresh_heat_strain()
+        except psycopg.OperationalError as exc:
+            log.warning("heat-strain refresh postponed: %s", exc)
+            self._close()
 
     def _dead_letter(self, message: Incoming, reason: str) -> None:
         assert self._pipeline is not None

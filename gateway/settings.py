@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     imu_pre_s: float = Field(default=10.0, ge=0)
     imu_post_s: float = Field(default=30.0, ge=0)
     db_pool_max: int = Field(default=8, ge=1)
+    heat_strain_interval_s: float = Field(default=20.0, gt=0)
+    shift_hours: float = Field(default=8.0, gt=0, le=24)
     site_timezone: str = "Europe/Paris"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

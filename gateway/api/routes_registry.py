@@ -31,7 +31,9 @@ async def get_agent(conn: ConnDep, settings: SettingsDep, now: NowDep, agent_id:
 @router.put("/agents/{agent_id}")
 async def put_agent(body: AgentIn, conn: ConnDep, agent_id: IdPath) -> dict[str, Any]:
     """Register or update an agent (idempotent); the crew is created on first use."""
-    return await registry.upsert_agent(conn, agent_id, body.display_name, body.crew_id, body.site_id)
+    profile = body.model_dump(include={"hearing_attenuation_db", "task", "acclimatised", "resting_hr_bpm"})
+    profile["task"] = body.task.value
+    return await registry.upsert_agent(conn, agent_id, body.display_name, body.crew_id, body.site_id, profile)
 
 
 @router.get("/robots")

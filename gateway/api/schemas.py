@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.alerts import Resolution
+from services.exposure.heat import Task
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -30,6 +31,10 @@ class AgentIn(_Body):
     display_name: Name
     crew_id: Id | None = None
     site_id: Id = "paris"
+    hearing_attenuation_db: Annotated[float, Field(ge=0, le=45)] = 0.0
+    task: Task = Task.COLLECTOR_WALKING
+    acclimatised: bool = True
+    resting_hr_bpm: Annotated[float, Field(ge=30, le=120)] = 70.0
 
 
 class RobotIn(_Body):

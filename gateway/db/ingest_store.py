@@ -133,7 +133,6 @@ class IngestStore:
             " WHERE device_id = ANY(%s) AND valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)",
             (list(device_ids), until, since),
         ).fetchall()
-        self.conn.commit()
         return [Assignment(str(d), str(a), f, t) for d, a, f, t in rows]  # type: ignore[arg-type]
 
     def insert_frames(self, frames: Sequence[Received]) -> set[tuple[str, int]]:
@@ -183,6 +182,13 @@ class IngestStore:
             f" ORDER BY robot_id, ts DESC ON CONFLICT (robot_id) DO UPDATE SET {sets} WHERE EXCLUDED.ts >= r.ts"
         )
         return max(inserted, 0)
+
+    def robot_latest(self, robot_ids: Sequence[str]) -> dict[str, tuple[datetime, float | None]]:
+        """The last stored (ts, payload_kg) of each robot, before this batch's states are written."""
+        rows = self.conn.execute(
+            "SELECT robot_id, ts, payload_kg FROM robot_latest WHERE robot_id = ANY(%s)", (list(robot_ids),)
+        ).fetchall()
+        return {str(r): (t, p) for r, t, p in rows}  # type: ignore[misc]
 
     def insert_imu(self, rows: Sequence[ImuRow]) -> None:
         if not rows:

@@ -32,18 +32,25 @@ async def ensure_crew(conn: Conn, crew_id: str, site_id: str = "paris") -> None:
     )
 
 
-async def upsert_agent(conn: Conn, agent_id: str, display_name: str, crew_id: str | None,
-                       site_id: str) -> dict[str, Any]:  # fmt: skip
+_PROFILE = ("hearing_attenuation_db", "task", "acclimatised", "resting_hr_bpm")
+
+
+async def upsert_agent(conn: Conn, agent_id: str, display_name: str, crew_id: str | None, site_id: str,
+                       profile: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """Register or update an agent with their exposure profile (hearing protection, task, acclimatisation)."""
+    values = [profile[k] for k in _PROFILE]
     async with conn.transaction():
         if crew_id is not None:
             await ensure_crew(conn, crew_id, site_id)
         await conn.execute(
-            "INSERT INTO agents (agent_id, display_name, crew_id) VALUES (%s, %s, %s)"
-            " ON CONFLICT (agent_id) DO UPDATE SET display_name = EXCLUDED.display_name,"
-            " crew_id = EXCLUDED.crew_id",
-            (agent_id, display_name, crew_id),
+            f"INSERT INTO agents (agent_id, display_name, crew_id, {', '.join(_PROFILE)})"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (agent_id) DO UPDATE SET"
+            " display_name = EXCLUDED.display_name, crew_id = EXCLUDED.crew_id, "
+            + ", ".join(f"{k} = EXCLUDED.{k}" for k in _PROFILE),
+            (agent_id, display_name, crew_id, *values),
         )
-    return {"agent_id": agent_id, "display_name": display_name, "crew_id": crew_id}
+    return {"agent_id": agent_id, "display_name": display_name, "crew_id": crew_id,
+            **{k: profile[k] for k in _PROFILE}}  # fmt: skip
 
 
 async def upsert_robot(conn: Conn, robot_id: str, kind: str, crew_id: str | None, site_id: str) -> dict[str, Any]:
