@@ -59,13 +59,13 @@ async def list_assignments(conn: ConnDep, device_id: str | None = None, agent_id
 
 
 @router.post("/assignments", status_code=201)
-async def create_assignment(body: AssignmentIn, conn: ConnDep) -> dict[str, Any]:
+async def create_assignment(body: AssignmentIn, conn: ConnDep, settings: SettingsDep) -> dict[str, Any]:
     """Assign a device to an agent over [valid_from, valid_to). 409 if it overlaps another assignment."""
     if body.valid_to is not None and body.valid_to <= body.valid_from:
         raise HTTPException(422, "valid_to must be after valid_from")
     try:
         return await registry.create_assignment(conn, body.device_id, body.agent_id, body.valid_from,
-                                                body.valid_to)  # fmt: skip
+                                                body.valid_to, settings.site_timezone)  # fmt: skip
     except registry.AssignmentConflictError as exc:
         raise HTTPException(409, str(exc)) from exc
     except registry.UnknownAgentError as exc:

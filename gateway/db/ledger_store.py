@@ -48,15 +48,26 @@ def _merge_sql(column: str) -> str:
     return f"{column} = ARRAY(SELECT DISTINCT unnest(d.{column} || EXCLUDED.{column}) ORDER BY 1)"
 
 
+_ON_CONFLICT = (
+    " ON CONFLICT (agent_id, day) DO UPDATE SET " + ", ".join(_merge_sql(c) for c in _DAY_COLUMNS[2:])
+    + ", updated_at = now()"
+)
 _UPSERT = (
     f"INSERT INTO exposure_days AS d ({', '.join(_DAY_COLUMNS)}) SELECT {', '.join(_DAY_COLUMNS)}"
-    f" FROM exposure_stage ON CONFLICT (agent_id, day) DO UPDATE SET "
-    + ", ".join(_merge_sql(c) for c in _DAY_COLUMNS[2:])
-    + ", updated_at = now()"
+    " FROM exposure_stage" + _ON_CONFLICT
+)
+# The same merge, row by row: for the rare paths outside the ingest (frames attached by a late assignment).
+UPSERT_ROW = (
+    f"INSERT INTO exposure_days AS d ({', '.join(_DAY_COLUMNS)})"
+    f" VALUES ({', '.join(['%s'] * len(_DAY_COLUMNS))})" + _ON_CONFLICT
+)
+HR_MINUTE_UPSERT = (
+    "INSERT INTO hr_minutes AS h (agent_id, minute, sum_hr, n) VALUES (%s, %s, %s, %s)"
+    " ON CONFLICT (agent_id, minute) DO UPDATE SET sum_hr = h.sum_hr + EXCLUDED.sum_hr, n = h.n + EXCLUDED.n"
 )
 
 
-def _row(d: DayDelta, hr_days: set[tuple[str, date]]) -> tuple[object, ...]:
+def day_row(d: DayDelta, hr_days: set[tuple[str, date]]) -> tuple[object, ...]:
     return (
         d.agent_id, d.day, d.worked_s, d.first_ts, d.last_ts, d.noise.seconds, d.noise.sum_t_10pow,
         d.noise.lcpeak_max_db, d.noise.peaks_over_135, d.peaks_over_135_at_ear, d.hav.seconds, d.hav.sum_a2t_m2s3,
@@ -94,7 +105,7 @@ def add_days(conn: psycopg.Connection[Any], deltas: Sequence[DayDelta], hr_days:
         with cur.copy(f"COPY exposure_stage ({', '.join(_DAY_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(list(_DAY_TYPES))
             for delta in deltas:
-                copy.write_row(_row(delta, hr_days))
+                copy.write_row(day_row(delta, hr_days))
         cur.execute(_UPSERT + " RETURNING agent_id, day, noise_sum_t_10pow, hav_sum_a2t, first_ts")
         return [(str(a), d, float(n), float(h), f) for a, d, n, h, f in cur.fetchall()]
 
@@ -114,11 +125,7 @@ def add_hr_minutes(conn: psycopg.Connection[Any], sums: dict[tuple[str, datetime
     if not sums:
         return
     with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO hr_minutes AS h (agent_id, minute, sum_hr, n) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (agent_id, minute) DO UPDATE SET sum_hr = h.sum_hr + EXCLUDED.sum_hr, n = h.n + EXCLUDED.n",
-            [(agent, minute, total, n) for (agent, minute), (total, n) in sums.items()],
-        )
+        cur.executemany(HR_MINUTE_UPSERT, [(agent, minute, total, n) for (agent, minute), (total, n) in sums.items()])
 
 
 def _day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:

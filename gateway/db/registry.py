@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from gateway.db import ledger_backfill
 from gateway.timefmt import iso
 
 Conn = psycopg.AsyncConnection[Any]
@@ -71,7 +72,7 @@ def _assignment_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create_assignment(conn: Conn, device_id: str, agent_id: str, valid_from: datetime,
-                            valid_to: datetime | None) -> dict[str, Any]:  # fmt: skip
+                            valid_to: datetime | None, site_timezone: str) -> dict[str, Any]:  # fmt: skip
     """Assign a device to an agent; frames already stored in the interval unassigned are attached too."""
     try:
         async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
@@ -85,11 +86,7 @@ async def create_assignment(conn: Conn, device_id: str, agent_id: str, valid_fro
             )
             row = await cur.fetchone()
             # Frames that arrived before the assignment was registered are not lost: they follow the agent.
-            await cur.execute(
-                "UPDATE frames SET agent_id = %s WHERE device_id = %s AND agent_id IS NULL AND ts >= %s"
-                " AND (%s::timestamptz IS NULL OR ts < %s)",
-                (agent_id, device_id, valid_from, valid_to, valid_to),
-            )
+            await ledger_backfill.attach(conn, device_id, agent_id, valid_from, valid_to, site_timezone)
     except psycopg.errors.ExclusionViolation as exc:
         raise AssignmentConflictError(f"device {device_id} is already assigned over that interval") from exc
     except psycopg.errors.ForeignKeyViolation as exc:

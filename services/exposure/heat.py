@@ -21,6 +21,8 @@ from enum import IntEnum, StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from services.exposure.merge import max_or_none
+
 F64Array = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -187,11 +189,11 @@ class HeatDay:
     def merge(self, other: HeatDay) -> HeatDay:
         """Combine two disjoint sets of seconds (commutative and associative)."""
         return HeatDay(
-            wbgt_max_c=_max_or_none(self.wbgt_max_c, other.wbgt_max_c),
+            wbgt_max_c=max_or_none(self.wbgt_max_c, other.wbgt_max_c),
             seconds_over_ref=self.seconds_over_ref + other.seconds_over_ref,
             seconds_temp_ge_30=self.seconds_temp_ge_30 + other.seconds_temp_ge_30,
             seconds_temp_le_5=self.seconds_temp_le_5 + other.seconds_temp_le_5,
-            psi_max=_max_or_none(self.psi_max, other.psi_max),
+            psi_max=max_or_none(self.psi_max, other.psi_max),
             seconds_wbgt_measured=self.seconds_wbgt_measured + other.seconds_wbgt_measured,
             seconds_wbgt_estimated=self.seconds_wbgt_estimated + other.seconds_wbgt_estimated,
         )
@@ -239,11 +241,3 @@ class HeatDay:
         if self.seconds_wbgt_estimated > 0.0:
             return Provenance.ESTIMATED
         return None
-
-
-def _max_or_none(a: float | None, b: float | None) -> float | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return max(a, b)

@@ -17,6 +17,8 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from services.exposure.merge import max_or_none
+
 REFERENCE_DURATION_S = 28_800.0
 """T0 = 8 h, the reference duration of L_EX,8h (ISO 9612:2009; R4431-1)."""
 
@@ -50,7 +52,7 @@ class NoiseDose:
         return NoiseDose(
             sum_t_10pow=self.sum_t_10pow + other.sum_t_10pow,
             seconds=self.seconds + other.seconds,
-            lcpeak_max_db=_max_or_none(self.lcpeak_max_db, other.lcpeak_max_db),
+            lcpeak_max_db=max_or_none(self.lcpeak_max_db, other.lcpeak_max_db),
             peaks_over_135=self.peaks_over_135 + other.peaks_over_135,
         )
 
@@ -212,11 +214,3 @@ def time_to_reach(
     if recent_rate_laeq_db is None or not math.isfinite(recent_rate_laeq_db):
         return None
     return needed / math.pow(10.0, 0.1 * recent_rate_laeq_db)
-
-
-def _max_or_none(a: float | None, b: float | None) -> float | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return max(a, b)
