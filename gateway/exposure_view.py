@@ -78,6 +78,7 @@ def day_json(row: dict[str, Any], profile: ExposureProfile, agent_name: str | No
             "tonnage_kg": _round(row["tonnage_kg"], 1),
             "tonnage_share": _round(row["tonnage_kg"] / DAILY_TONNAGE_INDICATOR_KG, 3),
             "avoided_kg": _round(row["avoided_kg"], 1),
+            "niosh_lifting_index_max": _round(row["lifting_index_max"]),
             "provenance": _provenance("sensed" if row["lifts"] else "none", row),
         },
         "night": {"worked": row["night_s"] >= 3600.0, "night_h": _round(row["night_s"] / H)},

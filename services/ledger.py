@@ -17,8 +17,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 
 from services.exposure import heat, heat_strain, night, noise
-from services.exposure.handling import HandlingDay
+from services.exposure.handling import HandlingDay, lift_index
 from services.exposure.heat import HeatDay, Task
+from services.exposure.merge import max_or_none
 from services.exposure.noise import NoiseDose
 from services.exposure.vibration import HavDose, WbvDose
 from services.model import Received
@@ -59,6 +60,7 @@ class DayDelta:
     heat: HeatDay = field(default_factory=HeatDay)
     handling: HandlingDay = field(default_factory=HandlingDay)
     night_s: float = 0.0
+    lifting_index_max: float | None = None
     device_ids: frozenset[str] = field(default_factory=frozenset)
     tool_ids: frozenset[str] = field(default_factory=frozenset)
 
@@ -77,6 +79,7 @@ class DayDelta:
             heat=self.heat.merge(other.heat),
             handling=self.handling.merge(other.handling),
             night_s=self.night_s + other.night_s,
+            lifting_index_max=max_or_none(self.lifting_index_max, other.lifting_index_max),
             device_ids=self.device_ids | other.device_ids,
             tool_ids=self.tool_ids | other.tool_ids,
         )
@@ -105,6 +108,8 @@ def frame_delta(received: Received, profile: ExposureProfile, tz: tzinfo) -> Day
         delta = replace(delta, heat=HeatDay().add(f.env.temp_c, FRAME_S, wbgt=wbgt, wbgt_ref_c=profile.wbgt_ref_c))
     if f.lift is not None and f.lift.count > 0:
         delta = replace(delta, handling=HandlingDay().add(f.lift.count, f.lift.load_kg))
+        if f.lift.geometry is not None:
+            delta = replace(delta, lifting_index_max=lift_index(f.lift.load_kg, f.lift.geometry))
     return delta
 
 

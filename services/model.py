@@ -67,11 +67,28 @@ class WholeBodyVibration:
 
 
 @dataclass(frozen=True, slots=True)
+class LiftGeometry:
+    """Where the load was taken, for the NIOSH lifting equation (Waters et al. 1993), at the lift's origin.
+
+    ``freq_per_min`` and ``duration_h`` describe the lifting task the lift belongs to.
+    """
+
+    h_cm: float
+    v_cm: float
+    d_cm: float
+    a_deg: float
+    coupling: str
+    freq_per_min: float = 1.0
+    duration_h: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
 class Lift:
     """``count`` lifts in this second, each of about ``load_kg`` (the mean when several)."""
 
     count: int
     load_kg: float
+    geometry: LiftGeometry | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,18 +22,18 @@ _DAY_COLUMNS = (
     "peaks_over_135", "peaks_over_135_at_ear", "hav_s", "hav_sum_a2t", "wbv_s", "wbv_sum_x", "wbv_sum_y",
     "wbv_sum_z", "wbgt_max_c", "heat_s_over_ref", "temp_ge_30_s", "temp_le_5_s", "wbgt_measured_s",
     "wbgt_estimated_s", "psi_dirty", "lifts", "lifts_ge_15kg", "lifts_ge_25kg", "tonnage_kg", "avoided_kg",
-    "night_s", "device_ids", "tool_ids",
+    "night_s", "lifting_index_max", "device_ids", "tool_ids",
 )  # fmt: skip
 _DAY_TYPES = (
     "text", "date", "float8", "timestamptz", "timestamptz", "float8", "float8", "float4", "int4", "int4",
     "float8", "float8", "float8", "float8", "float8", "float8", "float4", "float8", "float8", "float8",
-    "float8", "float8", "bool", "int4", "int4", "int4", "float8", "float8", "float8", "text[]", "text[]",
+    "float8", "float8", "bool", "int4", "int4", "int4", "float8", "float8", "float8", "float4", "text[]", "text[]",
 )  # fmt: skip
 _SUMS = {"worked_s", "noise_s", "noise_sum_t_10pow", "peaks_over_135", "peaks_over_135_at_ear", "hav_s",
          "hav_sum_a2t", "wbv_s", "wbv_sum_x", "wbv_sum_y", "wbv_sum_z", "heat_s_over_ref", "temp_ge_30_s",
          "temp_le_5_s", "wbgt_measured_s", "wbgt_estimated_s", "lifts", "lifts_ge_15kg", "lifts_ge_25kg",
          "tonnage_kg", "avoided_kg", "night_s"}  # fmt: skip
-_MAXES = {"lcpeak_max_db", "wbgt_max_c", "last_ts"}
+_MAXES = {"lcpeak_max_db", "wbgt_max_c", "last_ts", "lifting_index_max"}
 
 
 def _merge_sql(column: str) -> str:
@@ -74,7 +74,7 @@ def day_row(d: DayDelta, hr_days: set[tuple[str, date]]) -> tuple[object, ...]:
         d.wbv.seconds, d.wbv.sum_x_m2s3, d.wbv.sum_y_m2s3, d.wbv.sum_z_m2s3, d.heat.wbgt_max_c,
         d.heat.seconds_over_ref, d.heat.seconds_temp_ge_30, d.heat.seconds_temp_le_5, d.heat.seconds_wbgt_measured,
         d.heat.seconds_wbgt_estimated, (d.agent_id, d.day) in hr_days, d.handling.lifts, d.handling.lifts_ge_15kg,
-        d.handling.lifts_ge_25kg, d.handling.tonnage_kg, d.handling.avoided_kg, d.night_s,
+        d.handling.lifts_ge_25kg, d.handling.tonnage_kg, d.handling.avoided_kg, d.night_s, d.lifting_index_max,
         sorted(d.device_ids), sorted(d.tool_ids),
     )  # fmt: skip
 

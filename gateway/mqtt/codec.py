@@ -21,6 +21,7 @@ from services.model import (
     HandArmVibration,
     Imu,
     Lift,
+    LiftGeometry,
     Noise,
     Pose,
     Position,
@@ -74,9 +75,20 @@ class WbvIn(_Strict):
     duration_s: Annotated[float, Field(ge=0, le=1)]
 
 
+class GeometryIn(_Strict):
+    h_cm: Annotated[float, Field(ge=0, le=200)]
+    v_cm: Annotated[float, Field(ge=0, le=250)]
+    d_cm: Annotated[float, Field(ge=0, le=250)]
+    a_deg: Annotated[float, Field(ge=0, le=180)]
+    coupling: Literal["good", "fair", "poor"]
+    freq_per_min: Annotated[float, Field(ge=0, le=20)] = 1.0
+    duration_h: Annotated[float, Field(ge=0, le=8)] = 2.0
+
+
 class LiftIn(_Strict):
     count: Annotated[int, Field(ge=0, le=10)]
     load_kg: Annotated[float, Field(ge=0, le=150)]
+    geometry: GeometryIn | None = None
 
 
 class GpsIn(_Strict):
@@ -162,6 +174,13 @@ def _imu(imu: ImuIn) -> Imu:
     return Imu(rate_hz=imu.rate_hz, acc_ms2=np.asarray(imu.acc_ms2, dtype=np.float32), gyr_rads=gyr)
 
 
+def _lift(lift: LiftIn) -> Lift:
+    g = lift.geometry
+    geometry = None if g is None else LiftGeometry(g.h_cm, g.v_cm, g.d_cm, g.a_deg, g.coupling, g.freq_per_min,
+                                                     g.duration_h)  # fmt: skip
+    return Lift(lift.count, lift.load_kg, geometry)
+
+
 def decode_frame(payload: bytes, topic_device_id: str, now: datetime, max_bytes: int = 65_536) -> Frame:
     """Decode a wearable frame published on ``vigie/v1/wearables/{topic_device_id}/frame``."""
     _check_size(payload, max_bytes)
@@ -183,7 +202,7 @@ def decode_frame(payload: bytes, topic_device_id: str, now: datetime, max_bytes:
         env=Environment(raw.env.temp_c, raw.env.rh_pct, raw.env.globe_temp_c) if raw.env else None,
         hav=HandArmVibration(raw.hav.ahv_ms2, raw.hav.trigger_s, raw.hav.tool_id) if raw.hav else None,
         wbv=WholeBodyVibration(raw.wbv.aw_ms2, raw.wbv.duration_s) if raw.wbv else None,
-        lift=Lift(raw.lift.count, raw.lift.load_kg) if raw.lift else None,
+        lift=_lift(raw.lift) if raw.lift else None,
         gps=Position(raw.gps.lat, raw.gps.lon, raw.gps.acc_m) if raw.gps else None,
         battery_pct=raw.battery_pct,
         sos=raw.sos,

@@ -57,7 +57,8 @@ _SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "core_temp_max_c",
         ),
     ),
-    ("lifting", ("count", "over_15kg", "over_25kg", "tonnage_kg", "tonnage_share", "avoided_kg")),
+    ("lifting", ("count", "over_15kg", "over_25kg", "tonnage_kg", "tonnage_share", "avoided_kg",
+                 "niosh_lifting_index_max")),
     ("night", ("worked", "night_h")),
 )
 _WITHOUT_PROVENANCE = frozenset({"night"})

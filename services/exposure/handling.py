@@ -15,6 +15,8 @@ import bisect
 from dataclasses import dataclass
 from enum import StrEnum
 
+from services.model import LiftGeometry
+
 HEAVY_LIFT_KG = 15.0
 VERY_HEAVY_LIFT_KG = 25.0
 DAILY_TONNAGE_INDICATOR_KG = 7_500.0
@@ -186,3 +188,12 @@ def lifting_index(load_kg: float, rwl_kg: float) -> float:
     if rwl_kg <= 0.0:
         return float("inf")
     return load_kg / rwl_kg
+
+
+def lift_index(load_kg: float, geometry: LiftGeometry) -> float:
+    """The NIOSH lifting index of one lift whose geometry is known (Waters et al. 1993)."""
+    rwl_kg = recommended_weight_limit_kg(
+        geometry.h_cm, geometry.v_cm, geometry.d_cm, geometry.a_deg, geometry.freq_per_min,
+        geometry.duration_h, Coupling(geometry.coupling),
+    )  # fmt: skip
+    return lifting_index(load_kg, rwl_kg)

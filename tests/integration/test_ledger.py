@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
+from gateway import cli
 from tests.gateway_harness import Publisher, RunningGateway, running_gateway
 from tests.helpers import wait_until
 
@@ -169,3 +170,7 @@ def test_crew_reports_come_as_json_csv_and_pdf(gateway: RunningGateway, publishe
     assert annual_pdf.status_code == 200 and annual_pdf.content.startswith(b"%PDF")
     bad = gateway.http.get("/api/v1/reports/exposure", params={"from": day, "to": day})
     assert bad.status_code == 422 and "crew_id" in bad.json()["detail"]
+    out = tmp_path / "agent.pdf"
+    argv = ["report", "exposure", "--agent", "agent-r1", "--from", day, "--to", day, "--format", "pdf",
+            "-o", str(out), "--api-url", gateway.http_url]  # fmt: skip
+    assert cli.main(argv) == 0 and out.read_bytes().startswith(b"%PDF")

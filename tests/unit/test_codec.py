@@ -35,7 +35,8 @@ def full_frame(**overrides: Any) -> dict[str, Any]:
         "hr_bpm": 96, "skin_temp_c": 34.2, "noise": {"laeq_db": 78.5, "lcpeak_db": 121.0},
         "env": {"temp_c": 24.0, "rh_pct": 55, "globe_temp_c": 31.0},
         "hav": {"tool_id": "trimmer-3", "ahv_ms2": 6.5, "trigger_s": 1.0},
-        "wbv": {"aw_ms2": [0.3, 0.2, 0.5], "duration_s": 1.0}, "lift": {"count": 1, "load_kg": 18.0},
+        "wbv": {"aw_ms2": [0.3, 0.2, 0.5], "duration_s": 1.0}, "lift": {"count": 1, "load_kg": 18.0, "geometry": {
+            "h_cm": 40, "v_cm": 30, "d_cm": 60, "a_deg": 30, "coupling": "fair", "freq_per_min": 2}},
         "gps": {"lat": 48.8566, "lon": 2.3522, "acc_m": 4.0}, "battery_pct": 81, "sos": False, "cancel": False,
     }  # fmt: skip
     frame.update(overrides)
@@ -61,6 +62,8 @@ def test_a_full_frame_decodes_into_a_domain_frame_with_units_and_utc_time():
     assert frame.noise is not None and frame.noise.laeq_db == 78.5
     assert frame.hav is not None and frame.hav.tool_id == "trimmer-3"
     assert frame.wbv is not None and frame.wbv.aw_ms2 == (0.3, 0.2, 0.5)
+    assert frame.lift is not None and frame.lift.geometry is not None
+    assert (frame.lift.geometry.coupling, frame.lift.geometry.duration_h) == ("fair", 2.0)
 
 
 def test_a_minimal_frame_needs_only_version_device_seq_and_time():
@@ -123,6 +126,9 @@ CASES: list[dict[str, Any]] = [
     full_frame(env={"temp_c": 20, "rh_pct": 101}), full_frame(hav={"ahv_ms2": 3, "trigger_s": 2}),
     full_frame(lift={"count": 1.5, "load_kg": 5}), full_frame(gps={"lat": 91, "lon": 0}),
     full_frame(wbv={"aw_ms2": [1, 2], "duration_s": 1}), full_frame(cancel=True), full_frame(sos=1),
+    full_frame(lift={"count": 1, "load_kg": 5, "geometry": {"h_cm": 30, "v_cm": 50, "d_cm": 20, "a_deg": 0,
+                                                           "coupling": "bad"}}),
+    full_frame(lift={"count": 1, "load_kg": 5, "geometry": {"h_cm": 30, "v_cm": 50, "d_cm": 20}}),
     full_frame(ts="not a time"), full_frame(battery_pct=-1), full_frame(imu={"rate_hz": 19, "acc_ms2": [[0, 0, 0]]}),
 ]  # fmt: skip
 

@@ -79,3 +79,14 @@ def test_heat_strain_rises_with_sustained_effort_and_ignores_input_order():
     assert strain.core_temp_max_c is not None and strain.core_temp_max_c > 38.0
     assert strain.psi_max is not None and strain.psi_max > 6.0
     assert ledger.heat_strain_for_day([]) == ledger.HeatStrain(None, None)
+
+
+def test_a_lift_with_known_geometry_records_its_niosh_lifting_index():
+    from services.model import LiftGeometry
+
+    ideal = LiftGeometry(h_cm=25, v_cm=75, d_cm=25, a_deg=0, coupling="good", freq_per_min=0.2, duration_h=1)
+    delta = ledger.frame_delta(received(0, lift=Lift(1, 23.0, ideal)), ledger.DEFAULT_PROFILE, PARIS)
+    assert delta is not None and delta.lifting_index_max is not None
+    assert math.isclose(delta.lifting_index_max, 1.0, rel_tol=0.02)  # 23 kg at the ideal RWL of 23 kg
+    plain = ledger.frame_delta(received(1, lift=Lift(1, 23.0)), ledger.DEFAULT_PROFILE, PARIS)
+    assert plain is not None and plain.lifting_index_max is None
