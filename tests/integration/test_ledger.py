@@ -174,3 +174,23 @@ def test_crew_reports_come_as_json_csv_and_pdf(gateway: RunningGateway, publishe
     argv = ["report", "exposure", "--agent", "agent-r1", "--from", day, "--to", day, "--format", "pdf",
             "-o", str(out), "--api-url", gateway.http_url]  # fmt: skip
     assert cli.main(argv) == 0 and out.read_bytes().startswith(b"%PDF")
+
+
+def test_load_put_on_the_agents_follower_robot_is_recorded_as_avoided(gateway: RunningGateway, publisher: Publisher):
+    register(gateway, "wear-f1", "agent-f1")
+    response = gateway.http.post("/api/v1/assignments", json={  # the follower walks behind this collector
+        "device_id": "robot-07", "agent_id": "agent-f1", "valid_from": "2026-01-01T00:00:00Z"})  # fmt: skip
+    assert response.status_code == 201
+    now = datetime.now(UTC).replace(microsecond=0)
+    publisher.frame(frame("wear-f1", 1, now - timedelta(seconds=30)))
+    for seq, payload_kg in enumerate([0.0, 40.0, 40.0, 10.0, 70.0]):  # two bins on, one off, three on
+        publisher.robot({"v": 1, "robot_id": "robot-07", "seq": seq, "ts": iso(now - timedelta(seconds=20 - seq)),
+                         "kind": "follower", "payload_kg": payload_kg})  # fmt: skip
+    day = (now - timedelta(seconds=30)).astimezone(PARIS).date()
+
+    def avoided() -> float | None:
+        items = gateway.get("/api/v1/agents/agent-f1/exposure", **{"from": day.isoformat(), "to": day.isoformat()})
+        return items["items"][0]["lifting"]["avoided_kg"] if items["items"] else None
+
+    wait_until(lambda: avoided() == 100.0, 5)
+    assert exposure(gateway, "agent-f1", day)["lifting"]["tonnage_kg"] == 0.0
