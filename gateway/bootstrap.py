@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from gateway.housekeeping import Housekeeper
 from gateway.ingest import IngestWorker
 from gateway.mqtt.client import RECEIVE_MAXIMUM, Incoming, IngestClient
 from gateway.settings import Settings
@@ -14,22 +15,26 @@ from gateway.settings import Settings
 
 @dataclass
 class IngestRuntime:
-    """An MQTT ingest client and its worker thread, sharing one bounded inbox."""
+    """An MQTT ingest client, its worker thread (one bounded inbox) and the housekeeper."""
 
     inbox: queue.Queue[Incoming]
     client: IngestClient
     worker: IngestWorker
+    housekeeper: Housekeeper
 
     def start(self) -> None:
         self.worker.start()
         self.client.start()
+        self.housekeeper.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         # Stop receiving first, then let the worker finish the batch in hand; unacknowledged messages
         # stay at the broker for the next start.
+        self.housekeeper.stopping.set()
         self.client.stop()
         self.worker.stopping.set()
         self.worker.join(timeout_s)
+        self.housekeeper.join(timeout_s)
 
 
 def build_ingest(settings: Settings) -> IngestRuntime:
@@ -40,4 +45,4 @@ def build_ingest(settings: Settings) -> IngestRuntime:
         return psycopg.connect(settings.database_url, connect_timeout=5)
 
     worker = IngestWorker(settings, inbox, client.ack, connect)
-    return IngestRuntime(inbox, client, worker)
+    return IngestRuntime(inbox, client, worker, Housekeeper(settings, connect, client.publish))

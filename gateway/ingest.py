@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from gateway import metrics
+from gateway.alerting import RobotLinker
 from gateway.db import ledger_store
 from gateway.db.ingest_store import DeadLetter, ImuRow, IngestStore, RobotReceived, StatusChange
 from gateway.mqtt import codec, topics
@@ -85,6 +86,7 @@ class IngestPipeline:
         self.tz = ZoneInfo(settings.site_timezone)
         self.projector = DoseProjector(self.tz)
         self._profiles: dict[str, ledger.ExposureProfile] = {}
+        self.linker = RobotLinker(store.conn, settings.robot_link_distance_m)
 
     def process(self, batch: list[Incoming], now: datetime) -> Decoded:
         decoded = decode_batch(batch, self.settings, now)
@@ -98,7 +100,7 @@ class IngestPipeline:
             new = [r for r in received if (r.frame.device_id, r.frame.seq) in new_keys]
             totals = self._update_ledger(new, decoded.robots)
             drafts = ingest.alerts_for(new) + self._projected(new, totals, worn, now)
-            raised = self.store.upsert_alerts(drafts, now)
+            raised = self.store.upsert_alerts(self.linker.link(drafts, new, now), now)
             self.store.insert_imu(self._imu_rows(new, {(d.device_id, d.source_ts) for d in drafts}))
             robots_new = self.store.insert_robot_states(decoded.robots)
             self.store.insert_dead_letters(decoded.dead)
@@ -160,9 +162,6 @@ class IngestPipeline:
     def _agents(frames: list[Received]) -> list[str]:
         return sorted({r.agent_id for r in frames if r.agent_id is not None})
 
-    def refresh_heat_strain(self) -> int:
-        return ledger_store.refresh_heat_strain(self.store.conn, self.tz)
-
     def _assignments(self, frames: list[Frame]) -> list[Assignment]:
         if not frames:
             return []
@@ -222,7 +221,6 @@ class IngestWorker(threading.Thread):
         self._imu = ImuRetention[ImuRow](settings.imu_keep, settings.imu_pre_s, settings.imu_post_s)
 
     def run(self) -> None:
-        next_refresh = time.monotonic() + self.settings.heat_strain_interval_s
         while not self.stopping.is_set():
             batch = self._drain()
             if batch:
@@ -230,9 +228,6 @@ class IngestWorker(threading.Thread):
                 for message in batch:
                     self.ack(message)
             metrics.QUEUE_DEPTH.set(self.inbox.qsize())
-            if time.monotonic() >= next_refresh:
-                self._refresh_heat_strain()
-                next_refresh = time.monotonic() + self.settings.heat_strain_interval_s
         if self._pipeline is not None:
             self._pipeline.store.conn.close()
 
@@ -280,15 +275,6 @@ class IngestWorker(threading.Thread):
                 self._store(batch[:half])
                 self._store(batch[half:])
                 return
-
-    def _refresh_heat_strain(self) -> None:
-        """Between batches: rerun the core-temperature filter on agent-days with new heart-rate minutes."""
-        try:
-            pipeline = self._pipeline or self._open()
-            pipeline.refresh_heat_strain()
-        except psycopg.OperationalError as exc:
-            log.warning("heat-strain refresh postponed: %s", exc)
-            self._close()
 
     def _dead_letter(self, message: Incoming, reason: str) -> None:
         assert self._pipeline is not None

@@ -20,4 +20,6 @@ BATCH_SECONDS = Histogram(
 BATCH_SIZE = Histogram("vigie_ingest_batch_messages", "Messages per batch", buckets=(1, 10, 100, 500, 1000, 5000))
 QUEUE_DEPTH = Gauge("vigie_ingest_queue_depth", "Messages received and not yet stored")
 INGEST_LAG = Gauge("vigie_ingest_lag_seconds", "Storage time minus device time of the newest stored frame")
+TIME_TO_ACK = Gauge("vigie_alert_time_to_ack_seconds", "Time to acknowledge, last 30 days", ["site", "quantile"])
+TIME_TO_RESOLVE = Gauge("vigie_alert_time_to_resolve_seconds", "Time to resolve, last 30 days", ["site", "quantile"])
 DB_WRITE_FAILURES = Counter("vigie_db_write_failures_total", "Batches that failed to commit and were retried")

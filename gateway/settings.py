@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     db_pool_max: int = Field(default=8, ge=1)
     heat_strain_interval_s: float = Field(default=20.0, gt=0)
     shift_hours: float = Field(default=8.0, gt=0, le=24)
+    housekeeping_interval_s: float = Field(default=1.0, gt=0, le=60)
+    # An agent alert within this distance of a robot is one incident with it (and pauses it).
+    robot_link_distance_m: float = Field(default=30.0, ge=0)
     site_timezone: str = "Europe/Paris"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

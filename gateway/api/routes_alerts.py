@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
 from gateway.api.deps import ConnDep, NowDep
-from gateway.api.schemas import AckIn, ResolveIn
+from gateway.api.schemas import AckIn, CommentIn, ResolveIn
 from gateway.db import queries
 from gateway.db.alerts_store import AlertNotFound, transition
 from services.errors import InvalidTransition
@@ -22,6 +23,28 @@ async def list_alerts(conn: ConnDep, status: StatusFilter | None = None, agent_i
                       limit: Annotated[int, Query(ge=1, le=5000)] = 200) -> dict[str, Any]:  # fmt: skip
     """Alerts, newest first; ``status=open`` means raised or acknowledged."""
     return {"items": await queries.alerts(conn, status, agent_id, limit)}
+
+
+@router.get("/stats")
+async def alert_stats(conn: ConnDep, start: Annotated[datetime, Query(alias="from")],
+                      end: Annotated[datetime, Query(alias="to")], site_id: str | None = None
+                      ) -> dict[str, Any]:  # fmt: skip
+    """Time to acknowledge and to resolve (p50/p95, seconds) per site over a period; late alerts excluded."""
+    return {"from": start.isoformat(), "to": end.isoformat(),
+            "items": await queries.alert_timings(conn, start, end, site_id)}  # fmt: skip
+
+
+@router.get("/{alert_id}/events")
+async def alert_events(alert_id: uuid.UUID, conn: ConnDep) -> dict[str, Any]:
+    """The audit trail: every state change, escalation and comment, oldest first."""
+    return {"items": await queries.alert_events(conn, str(alert_id))}
+
+
+@router.post("/{alert_id}/comments", status_code=201)
+async def comment_alert(alert_id: uuid.UUID, body: CommentIn, conn: ConnDep, now: NowDep) -> dict[str, Any]:
+    if await queries.alert(conn, str(alert_id)) is None:
+        raise HTTPException(404, f"no alert {alert_id}")
+    return await queries.add_comment(conn, str(alert_id), body.by, body.text, now)
 
 
 @router.get("/{alert_id}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
 
 from gateway.api.deps import ConnDep, NowDep, SettingsDep
-from gateway.api.schemas import AgentIn, AssignmentEndIn, AssignmentIn, RobotIn
+from gateway.api.schemas import AgentIn, AssignmentEndIn, AssignmentIn, EscalationIn, RobotIn
 from gateway.db import queries, registry
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
@@ -79,3 +80,21 @@ async def end_assignment(assignment_id: int, body: AssignmentEndIn, conn: ConnDe
     if ended is None:
         raise HTTPException(404, f"no assignment {assignment_id} starting before {body.valid_to}")
     return ended
+
+
+@router.get("/sites/{site_id}/escalation")
+async def get_escalation(site_id: IdPath, conn: ConnDep) -> dict[str, Any]:
+    """The site's escalation chain: who is notified when an alert stays unacknowledged, and when."""
+    return {"site_id": site_id, "levels": await registry.escalation(conn, site_id)}
+
+
+@router.put("/sites/{site_id}/escalation")
+async def put_escalation(site_id: IdPath, body: EscalationIn, conn: ConnDep) -> dict[str, Any]:
+    levels = [lvl.model_dump() for lvl in body.levels]
+    if len({lvl["level"] for lvl in levels}) != len(levels):
+        raise HTTPException(422, "levels must be distinct")
+    ordered = sorted(levels, key=lambda lvl: lvl["level"])
+    if any(a["after_s"] >= b["after_s"] for a, b in itertools.pairwise(ordered)):
+        raise HTTPException(422, "a higher level must come later (after_s increasing with level)")
+    await registry.set_escalation(conn, site_id, ordered)
+    return {"site_id": site_id, "levels": ordered}

@@ -27,6 +27,22 @@ class ResolveIn(_Body):
     by: Name = "anonymous"
 
 
+class EscalationLevelIn(_Body):
+    level: Annotated[int, Field(ge=1, le=10)]
+    after_s: Annotated[int, Field(ge=1, le=86_400)]
+    target: Name
+    webhook_url: Annotated[str, StringConstraints(pattern=r"^https?://", max_length=500)] | None = None
+
+
+class EscalationIn(_Body):
+    levels: Annotated[list[EscalationLevelIn], Field(max_length=10)]
+
+
+class CommentIn(_Body):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    by: Name = "anonymous"
+
+
 class AgentIn(_Body):
     display_name: Name
     crew_id: Id | None = None

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import orjson
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from gateway.timefmt import iso
 from services.alerts import (
@@ -29,11 +31,13 @@ from services.alerts import (
     resolve,
 )
 from services.errors import InvalidTransition
+from services.incidents import PAUSE_RULES
 
 ALERT_COLUMNS = (
     "alert_id, rule, severity, status, subject_type, subject_id, agent_id, device_id, robot_id, message,"
     " raised_at, source_ts, last_seen_ts, late, repeat_count, escalation_level, acknowledged_by,"
-    " acknowledged_at, resolved_by, resolved_at, resolution, resolution_comment"
+    " acknowledged_at, resolved_by, resolved_at, resolution, resolution_comment, site_id, cleared_at, details,"
+    " robot_state"
 )
 LIVE_CHANNEL = "vigie_live"
 
@@ -73,8 +77,8 @@ def alert_from_row(row: dict[str, Any]) -> Alert:
 
 
 
-def alert_to_json(alert: Alert, agent_name: str | None = None) -> dict[str, Any]:
-    """The public JSON shape of an alert (REST and WebSocket alike)."""
+def alert_json(alert: Alert, row: dict[str, Any]) -> dict[str, Any]:
+    """The public JSON shape of an alert (REST and WebSocket alike), from its domain state and its row."""
     d = alert.draft
     return {
         "alert_id": alert.alert_id,
@@ -84,7 +88,7 @@ def alert_to_json(alert: Alert, agent_name: str | None = None) -> dict[str, Any]
         "subject_type": d.subject_type.value,
         "subject_id": d.subject_id,
         "agent_id": d.agent_id,
-        "agent_name": agent_name,
+        "agent_name": row.get("agent_name"),
         "device_id": d.device_id,
         "robot_id": d.robot_id,
         "message": d.message,
@@ -100,14 +104,26 @@ def alert_to_json(alert: Alert, agent_name: str | None = None) -> dict[str, Any]
         "resolved_at": iso(alert.resolved_at),
         "resolution": alert.resolution.value if alert.resolution else None,
         "resolution_comment": alert.resolution_comment,
+        "site_id": row.get("site_id"),
+        "cleared_at": iso(row.get("cleared_at")),
+        "details": row.get("details") or {},
+        "robot_state": row.get("robot_state"),
     }
+
+
+def row_json(row: dict[str, Any]) -> dict[str, Any]:
+    return alert_json(alert_from_row(row), row)
 
 
 _UPSERT = f"""
 INSERT INTO alerts (alert_id, rule, severity, status, subject_type, subject_id, agent_id, device_id,
-                    robot_id, message, raised_at, source_ts, last_seen_ts, late)
+                    robot_id, message, raised_at, source_ts, last_seen_ts, late, details, robot_state, site_id)
 VALUES (%(alert_id)s, %(rule)s, %(severity)s, 'raised', %(subject_type)s, %(subject_id)s, %(agent_id)s,
-        %(device_id)s, %(robot_id)s, %(message)s, %(now)s, %(source_ts)s, %(source_ts)s, %(late)s)
+        %(device_id)s, %(robot_id)s, %(message)s, %(now)s, %(source_ts)s, %(source_ts)s, %(late)s,
+        %(details)s, %(robot_state)s,
+        COALESCE((SELECT c.site_id FROM agents a JOIN crews c USING (crew_id) WHERE a.agent_id = %(agent_id)s),
+                 (SELECT c.site_id FROM robots r JOIN crews c USING (crew_id) WHERE r.robot_id = %(robot_id)s),
+                 'paris'))
 ON CONFLICT (subject_type, subject_id, rule) WHERE status <> 'resolved'
 DO UPDATE SET repeat_count = alerts.repeat_count + 1,
               last_seen_ts = GREATEST(alerts.last_seen_ts, EXCLUDED.last_seen_ts)
@@ -116,22 +132,41 @@ RETURNING {ALERT_COLUMNS}, (xmax = 0) AS inserted,
 """
 
 
+@dataclass(frozen=True)
+class ToRaise:
+    """A draft with what the database keeps beside it: rule details and the linked robot's state."""
+
+    draft: AlertDraft
+    details: dict[str, Any] = field(default_factory=dict)
+    robot_state: dict[str, Any] | None = None
+
+
 def upsert_drafts(
-    conn: psycopg.Connection[Any], drafts: Sequence[AlertDraft], now: datetime
+    conn: psycopg.Connection[Any], drafts: Sequence[ToRaise], now: datetime
 ) -> list[tuple[Alert, bool]]:
-    """Raise each draft, or count it on the open alert of the same (subject, rule); True when raised."""
+    """Raise each draft, or count it on the open alert of the same (subject, rule); True when raised.
+
+    A worker-and-robot incident (fall, SOS, man-down with a robot linked) also queues a ``pause`` command for
+    the robot in the outbox, in the same transaction.
+    """
     out: list[tuple[Alert, bool]] = []
     with conn.cursor(row_factory=dict_row) as cur:
-        for draft in drafts:
+        for item in drafts:
+            draft = item.draft
             cur.execute(_UPSERT, {
                 "alert_id": uuid.uuid4(), "rule": draft.rule, "severity": draft.severity.value,
                 "subject_type": draft.subject_type.value, "subject_id": draft.subject_id,
                 "agent_id": draft.agent_id, "device_id": draft.device_id, "robot_id": draft.robot_id,
                 "message": draft.message, "now": now, "source_ts": draft.source_ts, "late": draft.late,
+                "details": Jsonb(item.details), "robot_state": Jsonb(item.robot_state) if item.robot_state else None,
             })  # fmt: skip
             row = cur.fetchone()
             assert row is not None  # INSERT ... RETURNING always returns the row
             alert, inserted = alert_from_row(row), bool(row["inserted"])
+            if inserted and draft.robot_id and draft.rule in PAUSE_RULES and not draft.late:
+                command = {"cmd": "pause", "reason": draft.rule, "alert_id": alert.alert_id}
+                cur.execute("INSERT INTO outbox (topic, payload) VALUES (%s, %s)",
+                            (f"vigie/v1/robots/{draft.robot_id}/command", Jsonb(command)))  # fmt: skip
             if inserted:
                 cur.execute(
                     "INSERT INTO alert_events (alert_id, at, actor, action, details) VALUES (%s, %s, %s, %s, %s)",
@@ -139,7 +174,7 @@ def upsert_drafts(
                      orjson.dumps({"source_ts": iso(draft.source_ts), "late": draft.late}).decode()),
                 )  # fmt: skip
             event = {"type": "alert.raised" if inserted else "alert.updated",
-                     "alert": alert_to_json(alert, row["agent_name"])}  # fmt: skip
+                     "alert": alert_json(alert, row)}  # fmt: skip
             cur.execute("SELECT pg_notify(%s, %s)", (LIVE_CHANNEL, orjson.dumps(event).decode()))
             out.append((alert, inserted))
     return out
@@ -185,9 +220,84 @@ async def transition(
             "INSERT INTO alert_events (alert_id, at, actor, action, details) VALUES (%s, %s, %s, %s, %s)",
             (alert_id, now, by, action, orjson.dumps(details).decode()),
         )
-        body = alert_to_json(changed, row["agent_name"])
+        if action == "resolved" and changed.draft.robot_id and changed.draft.rule in PAUSE_RULES:
+            command = {"cmd": "resume", "reason": f"alert resolved: {reason.value if reason else ''}",
+                       "alert_id": changed.alert_id}  # fmt: skip
+            await cur.execute("INSERT INTO outbox (topic, payload) VALUES (%s, %s)",
+                              (f"vigie/v1/robots/{changed.draft.robot_id}/command", Jsonb(command)))  # fmt: skip
+        body = alert_json(changed, row)
         await cur.execute(
             "SELECT pg_notify(%s, %s)",
             (LIVE_CHANNEL, orjson.dumps({"type": "alert.updated", "alert": body}).decode()),
         )
     return body
+
+
+def _open_alert(cur: psycopg.Cursor[Any], subject_type: str, subject_id: str, rule: str) -> dict[str, Any] | None:
+    cur.execute(
+        f"SELECT {ALERT_COLUMNS}, (SELECT display_name FROM agents g WHERE g.agent_id = alerts.agent_id)"
+        " AS agent_name FROM alerts WHERE subject_type = %s AND subject_id = %s AND rule = %s"
+        " AND status <> 'resolved' FOR UPDATE",
+        (subject_type, subject_id, rule),
+    )
+    row: dict[str, Any] | None = cur.fetchone()
+    return row
+
+
+def _announce(cur: psycopg.Cursor[Any], alert: Alert, row: dict[str, Any]) -> None:
+    event = {"type": "alert.updated", "alert": alert_json(alert, row)}
+    cur.execute("SELECT pg_notify(%s, %s)", (LIVE_CHANNEL, orjson.dumps(event).decode()))
+
+
+def clear(conn: psycopg.Connection[Any], subject_type: str, subject_id: str, rule: str, at: datetime,
+          reason: str) -> bool:  # fmt: skip
+    """The condition behind an open alert is gone (hysteresis clear): note it; a person still resolves."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = _open_alert(cur, subject_type, subject_id, rule)
+        if row is None:
+            return False
+        cur.execute("UPDATE alerts SET cleared_at = %s WHERE alert_id = %s", (at, row["alert_id"]))
+        row["cleared_at"] = at
+        cur.execute("INSERT INTO alert_events (alert_id, at, actor, action, details) VALUES (%s, %s, 'system',"
+                    " 'cleared', %s)", (row["alert_id"], at, Jsonb({"reason": reason})))  # fmt: skip
+        _announce(cur, alert_from_row(row), row)
+    return True
+
+
+def cancel_by_wearer(conn: psycopg.Connection[Any], subject_type: str, subject_id: str, rule: str,
+                     at: datetime) -> bool:  # fmt: skip
+    """The wearer cancelled a suspected fall within the window: resolved as a false alarm, by the wearer."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = _open_alert(cur, subject_type, subject_id, rule)
+        if row is None:
+            return False
+        done = resolve(alert_from_row(row), "wearer", at, Resolution.FALSE_ALARM, "cancelled on the wearable")
+        cur.execute("UPDATE alerts SET status = 'resolved', acknowledged_by = %s, acknowledged_at = %s,"
+                    " resolved_by = %s, resolved_at = %s, resolution = %s, resolution_comment = %s"
+                    " WHERE alert_id = %s",
+                    (done.acknowledged_by, done.acknowledged_at, done.resolved_by, done.resolved_at,
+                     Resolution.FALSE_ALARM.value, done.resolution_comment, row["alert_id"]))  # fmt: skip
+        cur.execute("INSERT INTO alert_events (alert_id, at, actor, action, details) VALUES (%s, %s, 'wearer',"
+                    " 'resolved', %s)", (row["alert_id"], at, Jsonb({"reason": "false_alarm"})))  # fmt: skip
+        if done.draft.robot_id and rule in PAUSE_RULES:
+            command = {"cmd": "resume", "reason": "fall cancelled by the wearer", "alert_id": done.alert_id}
+            cur.execute("INSERT INTO outbox (topic, payload) VALUES (%s, %s)",
+                        (f"vigie/v1/robots/{done.draft.robot_id}/command", Jsonb(command)))  # fmt: skip
+        _announce(cur, done, row)
+    return True
+
+
+def confirm(conn: psycopg.Connection[Any], subject_type: str, subject_id: str, rule: str, at: datetime,
+            message: str, severity: Severity) -> bool:  # fmt: skip
+    """A suspected fall was not cancelled in time: the open alert becomes a man-down alarm."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = _open_alert(cur, subject_type, subject_id, rule)
+        if row is None:
+            return False
+        cur.execute("UPDATE alerts SET message = %s, severity = %s, details = details || %s WHERE alert_id = %s",
+                    (message, severity.value, Jsonb({"confirmed_at": at.isoformat()}), row["alert_id"]))  # fmt: skip
+        cur.execute("INSERT INTO alert_events (alert_id, at, actor, action, details) VALUES (%s, %s, 'system',"
+                    " 'confirmed', %s)", (row["alert_id"], at, Jsonb({"message": message})))  # fmt: skip
+        row.update(message=message, severity=severity.value)
+        _announce(cur, alert_from_row(row), row)
+    return True

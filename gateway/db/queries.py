@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg.rows import dict_row
 
-from gateway.db.alerts_store import ALERT_COLUMNS, alert_from_row, alert_to_json
+from gateway.db.alerts_store import ALERT_COLUMNS, row_json
 from gateway.timefmt import iso
 
 Conn = psycopg.AsyncConnection[Any]
@@ -90,7 +91,7 @@ async def alerts(conn: Conn, status: str | None, agent_id: str | None, limit: in
             (statuses, agent_id, agent_id, limit),
         )
         rows = await cur.fetchall()
-    return [alert_to_json(alert_from_row(r), r["agent_name"]) for r in rows]
+    return [row_json(r) for r in rows]
 
 
 async def alert(conn: Conn, alert_id: str) -> dict[str, Any] | None:
@@ -101,7 +102,7 @@ async def alert(conn: Conn, alert_id: str) -> dict[str, Any] | None:
             (alert_id,),
         )
         row = await cur.fetchone()
-    return None if row is None else alert_to_json(alert_from_row(row), row["agent_name"])
+    return None if row is None else row_json(row)
 
 
 async def frames(conn: Conn, device_id: str | None, agent_id: str | None, start: datetime | None,
@@ -152,3 +153,48 @@ async def dead_letters(conn: Conn, limit: int) -> list[dict[str, Any]]:
     for row in rows:
         row["received_at"] = iso(row["received_at"])
     return rows
+
+
+async def alert_events(conn: Conn, alert_id: str) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("SELECT id, at, actor, action, details FROM alert_events WHERE alert_id = %s"
+                          " ORDER BY at, id", (alert_id,))  # fmt: skip
+        rows = await cur.fetchall()
+    for row in rows:
+        row["at"] = iso(row["at"])
+    return rows
+
+
+async def add_comment(conn: Conn, alert_id: str, by: str, text: str, now: datetime) -> dict[str, Any]:
+    async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "INSERT INTO alert_events (alert_id, at, actor, action, details)"
+            " VALUES (%s, %s, %s, 'comment', jsonb_build_object('text', %s::text))"
+            " RETURNING id, at, actor, action, details",
+            (alert_id, now, by, text),
+        )
+        row = await cur.fetchone()
+        event = {"type": "alert.comment", "alert_id": alert_id, "by": by, "text": text, "at": iso(now)}
+        await cur.execute("SELECT pg_notify('vigie_live', %s)", (orjson.dumps(event).decode(),))
+    assert row is not None
+    row["at"] = iso(row["at"])
+    return row
+
+
+_P50, _P95 = "percentile_cont(0.5) WITHIN GROUP", "percentile_cont(0.95) WITHIN GROUP"
+_TTA = "extract(epoch FROM acknowledged_at - raised_at)"
+_TTR = "extract(epoch FROM resolved_at - raised_at)"
+
+
+async def alert_timings(conn: Conn, start: datetime, end: datetime, site_id: str | None) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT site_id, count(*) AS alerts, count(acknowledged_at) AS acknowledged,"
+            " count(resolved_at) AS resolved,"
+            f" {_P50} (ORDER BY {_TTA}) AS tta_p50_s, {_P95} (ORDER BY {_TTA}) AS tta_p95_s,"
+            f" {_P50} (ORDER BY {_TTR}) AS ttr_p50_s, {_P95} (ORDER BY {_TTR}) AS ttr_p95_s"
+            " FROM alerts WHERE raised_at >= %s AND raised_at < %s AND NOT late"
+            " AND (%s::text IS NULL OR site_id = %s) GROUP BY site_id ORDER BY site_id",
+            (start, end, site_id, site_id),
+        )
+        return await cur.fetchall()

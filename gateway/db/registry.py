@@ -115,3 +115,23 @@ async def assignments(conn: Conn, device_id: str | None, agent_id: str | None) -
             {"d": device_id, "a": agent_id},
         )
         return [_assignment_json(r) for r in await cur.fetchall()]
+
+
+async def escalation(conn: Conn, site_id: str) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("SELECT level, after_s, target, webhook_url FROM escalation_levels WHERE site_id = %s"
+                          " ORDER BY level", (site_id,))  # fmt: skip
+        return await cur.fetchall()
+
+
+async def set_escalation(conn: Conn, site_id: str, levels: list[dict[str, Any]]) -> None:
+    async with conn.transaction():
+        await conn.execute("INSERT INTO sites (site_id, name) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                           (site_id, site_id))  # fmt: skip
+        await conn.execute("DELETE FROM escalation_levels WHERE site_id = %s", (site_id,))
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO escalation_levels (site_id, level, after_s, target, webhook_url)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                [(site_id, lvl["level"], lvl["after_s"], lvl["target"], lvl["webhook_url"]) for lvl in levels],
+            )

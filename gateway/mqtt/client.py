@@ -92,8 +92,16 @@ class IngestClient:
             return  # an older session's message will be redelivered; its duplicate is ignored on write
         self._client.ack(message.mid, message.qos)
 
-    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
-        self._client.publish(topic, payload, qos=qos, retain=retain)
+    def publish(self, topic: str, payload: bytes, timeout_s: float = 2.0) -> bool:
+        """Publish at QoS 1 and wait for the broker's PUBACK: True once the broker has the message."""
+        if not self.connected.is_set():
+            return False
+        info = self._client.publish(topic, payload, qos=1)
+        try:
+            info.wait_for_publish(timeout_s)
+        except (RuntimeError, ValueError):
+            return False
+        return info.is_published()
 
     def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if reason.is_failure:

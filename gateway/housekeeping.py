@@ -1,0 +1,103 @@
+"""The housekeeper: the time-driven duties of the process that holds the MQTT connection.
+
+Every second: escalate unacknowledged alerts whose delay has passed, publish the outbox (robot commands,
+escalation messages) at least once and in order, deliver webhooks. Every few seconds: refresh heat strain
+in the exposure ledger and the time-to-acknowledge / time-to-resolve percentiles on ``/metrics``.
+Its own database connection, so a slow webhook never holds up ingest.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+import psycopg
+
+from gateway import metrics
+from gateway.db import escalation_store, ledger_store
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+Publish = Callable[[str, bytes], bool]
+Connect = Callable[[], psycopg.Connection[tuple[object, ...]]]
+
+_TIMINGS = """
+SELECT site_id,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM acknowledged_at - raised_at)),
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM acknowledged_at - raised_at)),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - raised_at)),
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - raised_at))
+FROM alerts WHERE raised_at > now() - interval '30 days' AND NOT late AND acknowledged_at IS NOT NULL
+GROUP BY site_id
+"""
+
+
+class Housekeeper(threading.Thread):
+    def __init__(self, settings: Settings, connect: Connect, publish: Publish,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:  # fmt: skip
+        super().__init__(name="vigie-housekeeper", daemon=True)
+        self.settings = settings
+        self.connect = connect
+        self.publish = publish
+        self.clock = clock
+        self.stopping = threading.Event()
+        self.tz = ZoneInfo(settings.site_timezone)
+        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+
+    def run(self) -> None:
+        next_slow = 0.0
+        while not self.stopping.wait(self.settings.housekeeping_interval_s):
+            try:
+                conn = self._conn or self._open()
+                self.every_second(conn)
+                if time.monotonic() >= next_slow:
+                    ledger_store.refresh_heat_strain(conn, self.tz)
+                    self._timings(conn)
+                    next_slow = time.monotonic() + self.settings.heat_strain_interval_s
+            except psycopg.OperationalError as exc:
+                log.warning("housekeeping postponed, database unavailable: %s", exc)
+                self._close()
+            except Exception:  # a loop boundary: log, keep the duties running
+                log.exception("housekeeping step failed")
+                self._close()
+        self._close()
+
+    def every_second(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        escalation_store.escalate_due(conn, self.clock())
+        for outbox_id, topic, payload, notification_id in escalation_store.pending_outbox(conn):
+            if not self.publish(topic, payload):
+                break  # broker away: keep order, retry next round
+            escalation_store.mark_sent(conn, outbox_id, notification_id, self.clock())
+        for notification_id, url, body in escalation_store.pending_webhooks(conn):
+            try:
+                response = httpx.post(url, content=body, headers={"content-type": "application/json"}, timeout=3)
+                ok, text = response.is_success, f"{response.status_code} {response.text[:200]}"
+            except httpx.HTTPError as exc:
+                ok, text = False, f"{type(exc).__name__}: {exc}"
+            escalation_store.record_webhook(conn, notification_id, ok, text, self.clock())
+
+    def _timings(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        rows = conn.execute(_TIMINGS).fetchall()
+        conn.commit()
+        for site_id, tta50, tta95, ttr50, ttr95 in rows:
+            for gauge, quantile, value in ((metrics.TIME_TO_ACK, "0.5", tta50), (metrics.TIME_TO_ACK, "0.95", tta95),
+                                           (metrics.TIME_TO_RESOLVE, "0.5", ttr50),
+                                           (metrics.TIME_TO_RESOLVE, "0.95", ttr95)):  # fmt: skip
+                if value is not None:
+                    gauge.labels(str(site_id), quantile).set(float(value))  # type: ignore[arg-type]
+
+    def _open(self) -> psycopg.Connection[tuple[object, ...]]:
+        self._conn = self.connect()
+        return self._conn
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
