@@ -132,3 +132,24 @@ def test_a_worker_down_near_a_robot_is_one_incident_and_the_robot_is_paused_unti
     topic, command = commands.next()
     assert command["cmd"] == "resume" and command["alert_id"] == alert["alert_id"]
     commands.close()
+
+
+def test_escalation_timing_follows_the_injected_clock(broker, database_url, publisher: Publisher):
+    """The default chain (120 s site manager, 300 s safety officer), driven by a clock the test controls."""
+    import psycopg
+
+    from gateway.db import escalation_store
+
+    with running_gateway(broker.url, database_url, housekeeping_interval_s=60) as gateway:
+        gateway.assign("wear-e3", "agent-e3")
+        publisher.frame(sos("wear-e3", 1))
+        alert = wait_until(lambda: gateway.get("/api/v1/alerts")["items"], 5)[0]
+    raised = datetime.fromisoformat(alert["raised_at"])
+    with psycopg.connect(database_url) as conn:
+        assert escalation_store.escalate_due(conn, raised + timedelta(seconds=119)) == 0
+        assert escalation_store.escalate_due(conn, raised + timedelta(seconds=120)) == 1
+        assert escalation_store.escalate_due(conn, raised + timedelta(seconds=200)) == 0
+        assert escalation_store.escalate_due(conn, raised + timedelta(seconds=300)) == 1
+        assert escalation_store.escalate_due(conn, raised + timedelta(hours=2)) == 0
+        levels = conn.execute("SELECT level, target FROM notifications ORDER BY id").fetchall()
+    assert levels == [(1, "vigie/v1/alerts/paris/escalation"), (2, "vigie/v1/alerts/paris/escalation")]
