@@ -117,6 +117,7 @@ class Frame:
     battery_pct: float | None = None
     sos: bool = False
     cancel: bool = False
+    checkin: bool = False
 
 
 @dataclass(frozen=True, slots=True)

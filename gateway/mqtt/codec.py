@@ -114,6 +114,7 @@ class FrameIn(_Strict):
     battery_pct: Annotated[float, Field(ge=0, le=100)] | None = None
     sos: bool = False
     cancel: bool = False
+    checkin: bool = False
 
 
 class PoseIn(_Strict):
@@ -207,6 +208,7 @@ def decode_frame(payload: bytes, topic_device_id: str, now: datetime, max_bytes:
         battery_pct=raw.battery_pct,
         sos=raw.sos,
         cancel=raw.cancel,
+        checkin=raw.checkin,
     )
 
 
