@@ -7,17 +7,45 @@ made by pure code in ``services``; this adapter only gathers context and writes 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 
+from gateway.db import alerts_store
 from gateway.db.alerts_store import ToRaise
-from services.alerts import AlertDraft
+from gateway.db.ingest_store import RobotReceived, StatusChange
+from gateway.settings import Settings
+from services.alerts import Alert, AlertDraft
+from services.detection import (
+    Cancel,
+    Clear,
+    ConfigResolver,
+    Confirm,
+    DetectionEngine,
+    InvalidRuleConfig,
+    Outcome,
+    Raise,
+    RuleConfig,
+)
+from services.detection.config import with_overrides
 from services.incidents import PAUSE_RULES, RobotPosition, nearest_robot
 from services.model import Received
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentContext:
+    """What the rules need to know of a subject beyond its frame (from the registry and the ledger)."""
+
+    crew_id: str | None = None
+    wbgt_ref_c: float | None = None
+    hav_points_today: float | None = None
 
 
 class RobotLinker:
@@ -28,26 +56,27 @@ class RobotLinker:
         self.max_distance_m = max_distance_m
         self.fresh_s = fresh_s
 
-    def link(self, drafts: Sequence[AlertDraft], frames: Sequence[Received], now: datetime) -> list[ToRaise]:
+    def link(self, items: Sequence[ToRaise], frames: Sequence[Received], now: datetime) -> list[ToRaise]:
         positions = {r.frame.device_id: r.frame.gps for r in sorted(frames, key=lambda r: r.frame.ts)
                      if r.frame.gps is not None}  # fmt: skip
         robots: list[dict[str, Any]] | None = None
         out: list[ToRaise] = []
-        for draft in drafts:
+        for item in items:
+            draft = item.draft
             gps = positions.get(draft.device_id or "")
             if draft.rule not in PAUSE_RULES or draft.robot_id or gps is None:
-                out.append(ToRaise(draft))
+                out.append(item)
                 continue
             robots = robots if robots is not None else self._robots(now)
             candidates = [RobotPosition(r["robot_id"], r["lat"], r["lon"]) for r in robots]
             found = nearest_robot(gps.lat, gps.lon, candidates, self.max_distance_m)
             if found is None:
-                out.append(ToRaise(draft))
+                out.append(item)
                 continue
             robot_id, distance_m = found
             state = next(r for r in robots if r["robot_id"] == robot_id)
-            linked = replace(draft, robot_id=robot_id)
-            out.append(ToRaise(linked, {"robot_distance_m": round(distance_m, 1)}, state))
+            details = {**item.details, "robot_distance_m": round(distance_m, 1)}
+            out.append(ToRaise(replace(draft, robot_id=robot_id), details, state))
         return out
 
     def _robots(self, now: datetime) -> list[dict[str, Any]]:
@@ -62,3 +91,83 @@ class RobotLinker:
             row["ts"] = row["ts"].isoformat()
         return rows
 
+
+
+class RuleSettings:
+    """Thresholds per site with per-crew overrides, read from ``rule_overrides`` (and refreshed)."""
+
+    def __init__(self) -> None:
+        self._resolvers: dict[str, ConfigResolver] = {"paris": ConfigResolver()}
+        self._crew_site: dict[str, str] = {}
+        self.loaded_at = 0.0
+
+    def load(self, conn: psycopg.Connection[Any]) -> None:
+        rows = conn.execute("SELECT scope_type, scope_id, overrides FROM rule_overrides").fetchall()
+        crews = conn.execute("SELECT crew_id, site_id FROM crews").fetchall()
+        sites = {str(i): dict(o) for t, i, o in rows if t == "site"}
+        crew_overrides = {str(i): dict(o) for t, i, o in rows if t == "crew"}
+        self._crew_site = {str(c): str(s) for c, s in crews}
+        resolvers: dict[str, ConfigResolver] = {}
+        for site_id in {*self._crew_site.values(), *sites, "paris"}:
+            try:
+                base = with_overrides(RuleConfig(), sites.get(site_id, {}))
+                mine = {c: o for c, o in crew_overrides.items() if self._crew_site.get(c) == site_id}
+                resolvers[site_id] = ConfigResolver(base, mine)
+            except InvalidRuleConfig as exc:  # validated by the API; a hand-edited row must not stop ingest
+                log.error("ignoring invalid rule settings of site %s: %s", site_id, exc)
+                resolvers[site_id] = ConfigResolver()
+        self._resolvers = resolvers
+        self.loaded_at = time.monotonic()
+
+    def config_for(self, crew_id: str | None) -> RuleConfig:
+        site = self._crew_site.get(crew_id or "", "paris")
+        return self._resolvers.get(site, self._resolvers["paris"]).config_for(crew_id)
+
+
+class Alerting:
+    """The rule engine's outcomes applied to the alerts, inside the caller's transaction."""
+
+    def __init__(self, conn: psycopg.Connection[Any], settings: Settings) -> None:
+        self.conn = conn
+        self.rules = RuleSettings()
+        self.engine = DetectionEngine(self.rules.config_for)
+        self.linker = RobotLinker(conn, settings.robot_link_distance_m)
+        self._reload_s = settings.rule_reload_s
+
+    def use(self, conn: psycopg.Connection[Any]) -> None:
+        """A new database connection (after a reconnect); the engine keeps its state."""
+        self.conn = self.linker.conn = conn
+
+    def judge(self, new: Sequence[Received], robots: Sequence[RobotReceived], statuses: Sequence[StatusChange],
+              context: Mapping[str, AgentContext]) -> list[Outcome]:  # fmt: skip
+        """Run the rules on newly stored frames (in time order), robot states and link changes."""
+        if time.monotonic() - self.rules.loaded_at > self._reload_s:
+            self.rules.load(self.conn)
+        out: list[Outcome] = []
+        for r in sorted(new, key=lambda r: (r.frame.ts, r.frame.seq)):
+            ctx = context.get(r.agent_id or "", AgentContext())
+            out += self.engine.on_frame(r, ctx.crew_id, ctx.wbgt_ref_c, ctx.hav_points_today)
+        for s in sorted(robots, key=lambda s: s.state.ts):
+            out += self.engine.on_robot_state(s.state, s.late, context.get(s.state.robot_id, AgentContext()).crew_id)
+        for change in statuses:
+            out += self.engine.on_link(change.device_id, change.agent_id, change.link, change.at)
+        return out
+
+    def apply(self, outcomes: Sequence[Outcome], extra: Sequence[AlertDraft], frames: Sequence[Received],
+              now: datetime) -> list[tuple[Alert, bool]]:  # fmt: skip
+        """Write outcomes: raise (linking robots), clear, cancel, confirm. Returns the alerts raised or counted."""
+        to_raise = [ToRaise(o.draft, dict(o.details)) for o in outcomes if isinstance(o, Raise)]
+        to_raise += [ToRaise(d) for d in extra]
+        raised = alerts_store.upsert_drafts(self.conn, self.linker.link(to_raise, frames, now), now)
+        for o in outcomes:
+            if isinstance(o, Clear):
+                alerts_store.clear(self.conn, o.subject_type.value, o.subject_id, o.rule, o.at, o.reason)
+            elif isinstance(o, Cancel):
+                alerts_store.cancel_by_wearer(self.conn, o.subject_type.value, o.subject_id, o.rule, o.at)
+            elif isinstance(o, Confirm):
+                alerts_store.confirm(self.conn, o.subject_type.value, o.subject_id, o.rule, o.at, o.message,
+                                     o.severity)  # fmt: skip
+        return raised
+
+    def tick(self, now: datetime) -> list[Outcome]:
+        return self.engine.tick(now)

@@ -176,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_assign(sub)
     _add_report(sub)
+    _add_bench(sub)
     return parser
 
 
@@ -206,6 +207,16 @@ def _add_report(sub: Any) -> None:
     report.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     report.add_argument("--api-url")
     report.set_defaults(func=_cmd_report)
+
+
+def _add_bench(sub: Any) -> None:
+    from gateway import bench_falls
+
+    bench = sub.add_parser("bench", help="benchmarks (results go to docs/benchmarks.md)")
+    kinds = bench.add_subparsers(dest="bench", required=True)
+    falls = kinds.add_parser("falls", help="the fall detector on a SisFall-format .npz (see README)")
+    bench_falls.add_arguments(falls)
+    falls.set_defaults(func=bench_falls.run)
 
 
 def main(argv: list[str] | None = None) -> int:

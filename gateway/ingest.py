@@ -13,28 +13,23 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 import psycopg
 
 from gateway import metrics
-from gateway.alerting import RobotLinker
-from gateway.db import ledger_store
+from gateway.alerting import Alerting
 from gateway.db.ingest_store import DeadLetter, ImuRow, IngestStore, RobotReceived, StatusChange
+from gateway.ledgering import LedgerUpdater
 from gateway.mqtt import codec, topics
 from gateway.mqtt.client import Incoming
 from gateway.settings import Settings
-from services import assignments, ingest, ledger
-from services.alerts import Alert, AlertDraft
+from services import assignments, ingest
+from services.alerts import Alert
 from services.errors import InvalidFrame
-from services.exposure.night import local_day
 from services.imu_retention import ImuRetention
 from services.model import Assignment, Frame, Received
-from services.projection import DayTotals, DoseProjector
-
-Totals = tuple[str, date, float, float, datetime | None]
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +73,19 @@ def _unique(received: list[Received]) -> list[Received]:
 class IngestPipeline:
     """Stores one batch in one transaction. Raises ``psycopg.OperationalError`` when the DB is away."""
 
-    def __init__(self, store: IngestStore, settings: Settings, imu: ImuRetention[ImuRow]) -> None:
+    def __init__(self, store: IngestStore, settings: Settings, imu: ImuRetention[ImuRow],
+                 alerting: Alerting) -> None:  # fmt: skip
         self.store = store
         self.settings = settings
         self.policy = ingest.IngestPolicy(late_after_s=settings.late_after_s)
         self.imu = imu
-        self.tz = ZoneInfo(settings.site_timezone)
-        self.projector = DoseProjector(self.tz)
-        self._profiles: dict[str, ledger.ExposureProfile] = {}
-        self.linker = RobotLinker(store.conn, settings.robot_link_distance_m)
+        self.ledger = LedgerUpdater(store, settings)
+        self.alerting = alerting
+
+    def use(self, store: IngestStore) -> None:
+        """A new connection after a database outage: keep the detection and projection state."""
+        self.store = self.ledger.store = store
+        self.alerting.use(store.conn)
 
     def process(self, batch: list[Incoming], now: datetime) -> Decoded:
         decoded = decode_batch(batch, self.settings, now)
@@ -98,13 +97,16 @@ class IngestPipeline:
         try:
             new_keys = self.store.insert_frames(received)
             new = [r for r in received if (r.frame.device_id, r.frame.seq) in new_keys]
-            totals = self._update_ledger(new, decoded.robots)
-            drafts = ingest.alerts_for(new) + self._projected(new, totals, worn, now)
-            raised = self.store.upsert_alerts(self.linker.link(drafts, new, now), now)
-            self.store.insert_imu(self._imu_rows(new, {(d.device_id, d.source_ts) for d in drafts}))
+            totals = self.ledger.update(new, decoded.robots)
+            statuses = self._with_agents(decoded.statuses)
+            outcomes = self.alerting.judge(new, decoded.robots, statuses,
+                                           self.ledger.context(new, decoded.robots, totals))  # fmt: skip
+            raised = self.alerting.apply(outcomes, self.ledger.projected(new, totals, worn, now), new, now)
+            events = {(a.draft.device_id, a.draft.source_ts) for a, inserted in raised if inserted}
+            self.store.insert_imu(self._imu_rows(new, events))
             robots_new = self.store.insert_robot_states(decoded.robots)
             self.store.insert_dead_letters(decoded.dead)
-            self.store.record_status(decoded.statuses)
+            self.store.record_status(statuses)
             if received or decoded.robots:
                 self.store.notify("vigie_state", {"at": now.isoformat()})
             self.store.commit()
@@ -114,53 +116,24 @@ class IngestPipeline:
         self._count(decoded, received, new, raised, robots_new, now)
         return decoded
 
-    def _update_ledger(self, new: list[Received], robots: list[RobotReceived]) -> list[Totals]:
-        """Add what the newly stored frames (and loads put on robots) did to each agent's day."""
-        self._profiles = ledger_store.profiles(self.store.conn, self._agents(new))
-        deltas = ledger.day_deltas(new, self._profiles, self.tz)
-        deltas += self._avoided_load(robots)
-        hr = ledger_store.hr_minute_sums(new)
-        ledger_store.add_hr_minutes(self.store.conn, hr)
-        return ledger_store.add_days(self.store.conn, deltas, {(a, local_day(m, self.tz)) for a, m in hr})
+    def tick(self, now: datetime) -> None:
+        """Time-driven rules (cancel windows, silence, missed check-ins), in their own transaction."""
+        outcomes = self.alerting.tick(now)
+        if not outcomes:
+            return
+        try:
+            self.alerting.apply(outcomes, [], [], now)
+            self.store.commit()
+        except BaseException:
+            self.store.rollback()
+            raise
 
-    def _projected(self, new: list[Received], totals: list[Totals], worn: list[Assignment],
-                   now: datetime) -> list[AlertDraft]:  # fmt: skip
-        """Early warnings for agents whose current rate takes today's dose past a limit before shift end."""
-        for r in new:
-            profile = self._profiles.get(r.agent_id or "", ledger.DEFAULT_PROFILE)
-            self.projector.observe(r, profile.wbgt_ref_c)
-        today = local_day(now, self.tz)
-        drafts: list[AlertDraft] = []
-        for agent_id, day, noise_sum, hav_sum, first_ts in totals:
-            if day != today or first_ts is None:
-                continue
-            ends = [a.valid_to for a in worn if a.agent_id == agent_id and a.valid_to is not None]
-            shift_end = max(ends) if ends else first_ts + timedelta(hours=self.settings.shift_hours)
-            drafts += self.projector.project(DayTotals(agent_id, noise_sum, hav_sum, shift_end), now)
-        return drafts
-
-    def _avoided_load(self, robots: list[RobotReceived]) -> list[ledger.DayDelta]:
-        if not robots:
+    def _with_agents(self, statuses: list[StatusChange]) -> list[StatusChange]:
+        if not statuses:
             return []
-        ids = sorted({r.state.robot_id for r in robots})
-        latest = self.store.robot_latest(ids)
-        newer = [(r.state.robot_id, r.state.ts, r.state.payload_kg) for r in robots
-                 if r.state.robot_id not in latest or r.state.ts > latest[r.state.robot_id][0]]  # fmt: skip
-        previous = {rid: kg for rid, (_, kg) in latest.items() if kg is not None}
-        rises = ledger.payload_increments(newer, previous)
-        if not rises:
-            return []
-        worn = self.store.assignments_for(ids, min(ts for _, ts, _ in rises), max(ts for _, ts, _ in rises))
-        out = []
-        for robot_id, ts, kg in rises:
-            agent_id = assignments.agent_at(worn, robot_id, ts)
-            if agent_id is not None:
-                out.append(ledger.avoided_load(agent_id, ts, kg, self.tz))
-        return out
-
-    @staticmethod
-    def _agents(frames: list[Received]) -> list[str]:
-        return sorted({r.agent_id for r in frames if r.agent_id is not None})
+        worn = self.store.assignments_for(sorted({s.device_id for s in statuses}), min(s.at for s in statuses),
+                                          max(s.at for s in statuses))  # fmt: skip
+        return [replace(s, agent_id=assignments.agent_at(worn, s.device_id, s.at)) for s in statuses]
 
     def _assignments(self, frames: list[Frame]) -> list[Assignment]:
         if not frames:
@@ -216,11 +189,14 @@ class IngestWorker(threading.Thread):
         self.connect = connect
         self.stopping = threading.Event()
         self.db_ok = threading.Event()
+        # Kept across reconnections (only the connection is replaced): the rules' state, the projections'
+        # recent rates and the look-back buffer of raw IMU around events.
         self._pipeline: IngestPipeline | None = None
-        # Kept across reconnections: the look-back buffer of raw IMU around events.
+        self._connected = False
         self._imu = ImuRetention[ImuRow](settings.imu_keep, settings.imu_pre_s, settings.imu_post_s)
 
     def run(self) -> None:
+        next_tick = time.monotonic()
         while not self.stopping.is_set():
             batch = self._drain()
             if batch:
@@ -228,8 +204,17 @@ class IngestWorker(threading.Thread):
                 for message in batch:
                     self.ack(message)
             metrics.QUEUE_DEPTH.set(self.inbox.qsize())
-        if self._pipeline is not None:
-            self._pipeline.store.conn.close()
+            if time.monotonic() >= next_tick:
+                self._tick()
+                next_tick = time.monotonic() + self.settings.tick_interval_s
+        self._close()
+
+    def _tick(self) -> None:
+        try:
+            self._open().tick(datetime.now(UTC))
+        except psycopg.OperationalError as exc:
+            log.warning("time-driven rules postponed, database unavailable: %s", exc)
+            self._close()
 
     def _drain(self) -> list[Incoming]:
         try:
@@ -250,7 +235,7 @@ class IngestWorker(threading.Thread):
         while not self.stopping.is_set():
             started = time.perf_counter()
             try:
-                pipeline = self._pipeline or self._open()
+                pipeline = self._open()
                 pipeline.process(batch, datetime.now(UTC))
                 self.db_ok.set()
                 metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
@@ -285,12 +270,17 @@ class IngestWorker(threading.Thread):
         metrics.DEAD_LETTERS.labels(reason).inc()
 
     def _open(self) -> IngestPipeline:
-        self._pipeline = IngestPipeline(IngestStore(self.connect()), self.settings, self._imu)
+        if self._pipeline is not None and self._connected:
+            return self._pipeline
+        store = IngestStore(self.connect())
+        if self._pipeline is None:
+            self._pipeline = IngestPipeline(store, self.settings, self._imu, Alerting(store.conn, self.settings))
+        else:
+            self._pipeline.use(store)
+        self._connected = True
         return self._pipeline
 
     def _close(self) -> None:
-        if self._pipeline is not None:
-            try:
-                self._pipeline.store.conn.close()
-            finally:
-                self._pipeline = None
+        if self._pipeline is not None and self._connected:
+            self._connected = False
+            self._pipeline.store.conn.close()

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     housekeeping_interval_s: float = Field(default=1.0, gt=0, le=60)
     # An agent alert within this distance of a robot is one incident with it (and pauses it).
     robot_link_distance_m: float = Field(default=30.0, ge=0)
+    rule_reload_s: float = Field(default=30.0, gt=0)
+    tick_interval_s: float = Field(default=1.0, gt=0, le=10)
     site_timezone: str = "Europe/Paris"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

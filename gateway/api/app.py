@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
 from dashboards import static_dir
-from gateway.api import routes_alerts, routes_exposure, routes_ops, routes_registry
+from gateway.api import routes_alerts, routes_exposure, routes_ops, routes_registry, routes_rules
 from gateway.api.live import LiveHub
 from gateway.bootstrap import build_ingest
 from gateway.settings import Settings
@@ -55,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_alerts.router)
     app.include_router(routes_registry.router)
     app.include_router(routes_exposure.router)
+    app.include_router(routes_rules.router)
 
     @app.websocket("/api/v1/live")
     async def live(ws: WebSocket) -> None:

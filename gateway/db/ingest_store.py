@@ -65,6 +65,7 @@ class StatusChange:
     device_id: str
     link: DeviceLink
     at: datetime
+    agent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,16 @@ def profiles(conn: psycopg.Connection[Any], agent_ids: Sequence[str]) -> dict[st
     return out
 
 
+def crews(conn: psycopg.Connection[Any], subject_ids: Sequence[str]) -> dict[str, str | None]:
+    """The crew of each agent or robot among ``subject_ids`` (their rules may be overridden per crew)."""
+    rows = conn.execute(
+        "SELECT agent_id, crew_id FROM agents WHERE agent_id = ANY(%s)"
+        " UNION ALL SELECT robot_id, crew_id FROM robots WHERE robot_id = ANY(%s)",
+        (list(subject_ids), list(subject_ids)),
+    ).fetchall()
+    return {str(s): c for s, c in rows}
+
+
 def add_days(conn: psycopg.Connection[Any], deltas: Sequence[DayDelta], hr_days: set[tuple[str, date]]
              ) -> list[tuple[str, date, float, float, datetime | None]]:  # fmt: skip
     """Add the increments to the ledger (binary COPY into a staging table, one upsert).

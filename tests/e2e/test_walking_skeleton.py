@@ -54,7 +54,7 @@ def test_simulated_crew_sos_reaches_rest_and_websocket_within_one_second(stack):
                     message = orjson.loads(ws.recv(timeout=0.5))
                 except TimeoutError:
                     continue
-                if message["type"] == "alert.raised":
+                if message["type"] == "alert.raised" and message["alert"]["rule"] == "sos":
                     alerts.put((time.monotonic(), message["alert"]))
 
     watcher = threading.Thread(target=watch_ws, daemon=True)

@@ -102,12 +102,14 @@ def test_an_sos_is_visible_over_rest_and_websocket_within_one_second(gateway: Ru
     assert gateway.get("/api/v1/agents/agent-4")["status"] == "alert"
 
 
-def test_a_held_sos_is_counted_on_the_open_alert_and_a_new_one_after_resolution(
+def test_repeated_sos_presses_are_counted_on_the_open_alert_and_a_new_one_after_resolution(
     gateway: RunningGateway, publisher: Publisher
 ):
     gateway.assign("wear-5", "agent-5")
-    for seq in range(3):
-        publisher.frame(frame("wear-5", seq, sos=True))
+    start = datetime.now(UTC) - timedelta(seconds=8)
+    for seq in range(5):  # pressed, released, pressed, released, pressed: three presses
+        ts = (start + timedelta(seconds=seq)).isoformat().replace("+00:00", "Z")
+        publisher.frame(frame("wear-5", seq, ts, sos=(seq % 2 == 0)))
     alert = wait_until(lambda: [a for a in gateway.get("/api/v1/alerts")["items"] if a["repeat_count"] == 3], 5)[0]
     acked = gateway.http.post(f"/api/v1/alerts/{alert['alert_id']}/ack", json={"by": "Marc"}).json()
     assert acked["status"] == "acknowledged" and acked["acknowledged_by"] == "Marc"
@@ -118,7 +120,8 @@ def test_a_held_sos_is_counted_on_the_open_alert_and_a_new_one_after_resolution(
     assert done.json()["status"] == "resolved" and done.json()["resolution"] == "false_alarm"
     bad_reason = gateway.http.post(f"/api/v1/alerts/{alert['alert_id']}/resolve", json={"reason": "bored"})
     assert bad_reason.status_code == 422
-    publisher.frame(frame("wear-5", 10, sos=True))
+    publisher.frame(frame("wear-5", 9))  # released…
+    publisher.frame(frame("wear-5", 10, sos=True))  # …and pressed again
     alerts = wait_until(lambda: len(gateway.get("/api/v1/alerts")["items"]) == 2 and gateway.get("/api/v1/alerts")
                         ["items"], 5)  # fmt: skip
     assert {a["status"] for a in alerts} == {"raised", "resolved"}
@@ -166,8 +169,12 @@ def test_robot_states_and_device_links_are_tracked(gateway: RunningGateway, publ
     robot = wait_until(lambda: gateway.get("/api/v1/robots")["items"], 5)[0]
     assert (robot["robot_id"], robot["protective_stop"], robot["nearest_human_m"]) == ("robot-01", True, 0.9)
     wait_until(lambda: gateway.get("/api/v1/agents/agent-8")["status"] == "ok", 5)
-    publisher.raw("vigie/v1/wearables/wear-8/status", b"offline", retain=True)
-    wait_until(lambda: gateway.get("/api/v1/agents/agent-8")["status"] == "offline", 5)
+    publisher.raw("vigie/v1/wearables/wear-8/status", b"offline", retain=True)  # the device's Last Will
+    alert = wait_until(lambda: gateway.get("/api/v1/alerts", agent_id="agent-8")["items"], 5)[0]
+    assert (alert["rule"], alert["subject_id"]) == ("wearable_offline", "agent-8")
+    device = next(d for d in gateway.get("/api/v1/devices")["items"] if d["device_id"] == "wear-8")
+    assert device["link_status"] == "offline"
+    assert gateway.get("/api/v1/agents/agent-8")["status"] == "alert"
 
 
 def test_raw_imu_is_kept_only_around_an_event(gateway: RunningGateway, publisher: Publisher):
