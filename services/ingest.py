@@ -1,4 +1,4 @@
-"""The ingest service layer: from decoded frames to what must be stored and raised.
+"""The ingest service layer: from decoded frames to what must be stored (agent, lateness).
 
 Pure: the MQTT worker (an adapter) decodes payloads, asks the store which frames are new, and calls these
 functions; the same code runs in tests, benchmarks and every ingest worker.
@@ -10,9 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.alerts import AlertDraft
 from services.model import Frame, Received
-from services.rules import DEFAULT_RULES, Rule, evaluate
 
 AgentLookup = Callable[[str, datetime], str | None]
 
@@ -43,7 +41,3 @@ def receive(
         for frame in frames
     ]
 
-
-def alerts_for(new_frames: Sequence[Received], rules: Sequence[Rule] = DEFAULT_RULES) -> list[AlertDraft]:
-    """Rules run on frames stored for the first time only, so a redelivered frame never raises twice."""
-    return evaluate(new_frames, rules)

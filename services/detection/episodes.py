@@ -20,7 +20,7 @@ class Subject:
 
     @staticmethod
     def of(received: Received) -> Subject:
-        # As in ``services.rules``: an alert follows the agent wearing the device at the frame's time; a device
+        # An alert follows the agent wearing the device at the frame's time; a device
         # nobody is assigned to still raises, on the device.
         if received.agent_id is not None:
             return Subject(SubjectType.AGENT, received.agent_id)

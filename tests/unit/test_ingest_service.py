@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 
 from services import assignments, ingest
-from services.alerts import Severity, SubjectType
 from services.model import Assignment, Frame
 
 T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -34,22 +33,4 @@ def test_a_frame_arriving_long_after_its_time_is_late():
     fresh, old = Frame("wear-1", 1, T0), Frame("wear-1", 2, T0 - timedelta(minutes=10))
     got = ingest.receive([fresh, old], T0 + timedelta(seconds=2), _lookup, policy)
     assert [r.late for r in got] == [False, True]
-
-
-def test_an_sos_frame_raises_a_critical_alert_on_the_agent_marked_late_if_backfilled():
-    frames = [Frame("wear-1", 1, T0, sos=True), Frame("wear-1", 2, T0 + timedelta(seconds=1))]
-    received = ingest.receive(frames, T0 + timedelta(minutes=3), _lookup, ingest.IngestPolicy())
-    drafts = ingest.alerts_for(received)
-    assert len(drafts) == 1
-    draft = drafts[0]
-    assert (draft.rule, draft.severity, draft.subject_type, draft.subject_id) == (
-        "sos", Severity.CRITICAL, SubjectType.AGENT, "agent-a")
-    assert draft.late is True
-    assert draft.source_ts == T0
-
-
-def test_an_sos_from_an_unassigned_device_still_raises_on_the_device():
-    received = ingest.receive([Frame("wear-9", 1, T0, sos=True)], T0, _lookup, ingest.IngestPolicy())
-    (draft,) = ingest.alerts_for(received)
-    assert (draft.subject_type, draft.subject_id) == (SubjectType.DEVICE, "wear-9")
 
