@@ -69,6 +69,7 @@ def test_simulated_crew_sos_reaches_rest_and_websocket_within_one_second(stack):
     published_at, sos_frame = sos_seen.get(timeout=5)
     raised_at, alert = alerts.get(timeout=5)
     stop.set()
+    watcher.join(2)
     tap.loop_stop()
     assert alert["rule"] == "sos" and alert["device_id"] == sos_frame["device_id"]
     assert alert["agent_id"] is not None  # the simulator seeded assignments through the API

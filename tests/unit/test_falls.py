@@ -116,6 +116,17 @@ def test_a_gap_in_the_frames_restarts_the_stream_without_losing_the_next_fall():
     assert kinds(events) == STAGES
 
 
+@pytest.mark.parametrize("rate_hz", [20, 50, 100])
+def test_frame_timestamps_jittered_by_a_few_milliseconds_do_not_matter(rate_hz):
+    acc, jitter_s = fall(rate_hz).acc_ms2(), np.random.default_rng(3).uniform(-0.005, 0.005, 20)
+    detector, events = FallDetector(), []
+    for k in range(0, len(acc), rate_hz):
+        ts = T0 + timedelta(seconds=k / rate_hz + jitter_s[k // rate_hz])
+        events += detector.update(ts, acc[k : k + rate_hz], None, rate_hz)
+
+    assert kinds(events) == STAGES
+
+
 def test_a_repeated_frame_is_ignored():
     acc = fall(50).acc_ms2()
     detector = FallDetector()
