@@ -73,3 +73,45 @@ def test_a_silent_wearable_goes_offline_and_comes_back(broker, database_url, pub
         assert alert["rule"] == "wearable_offline"
         publisher.frame(frame("wear-s1", 2))
         wait_until(lambda: alerts(gateway, agent_id="agent-s1")[0]["cleared_at"] is not None, 5)
+
+
+def _fall_frames(device: str, t0: datetime) -> list[dict[str, Any]]:
+    import numpy as np
+
+    from tests.unit.test_falls_support import fall
+
+    acc = fall(50).acc_ms2()[3 * 50 :]
+    out = []
+    for k in range(len(acc) // 50):
+        chunk = np.round(acc[k * 50 : (k + 1) * 50], 3).tolist()
+        out.append(frame(device, k, t0 + timedelta(seconds=k), imu={"rate_hz": 50, "acc_ms2": chunk}))
+    return out
+
+
+@pytest.mark.parametrize("cancelled", [True, False], ids=["cancelled", "not-cancelled"])
+def test_a_suspected_fall_is_cancelled_by_the_wearer_or_becomes_a_man_down_alarm(
+    broker, database_url, publisher: Publisher, cancelled
+):
+    from tests.gateway_harness import running_gateway
+
+    # Frames are sent in a burst, so they may be up to 13 s old: not late for this test's gateway.
+    with running_gateway(broker.url, database_url, tick_interval_s=0.2, late_after_s=60) as gateway:
+        gateway.http.put("/api/v1/rules/crew/crew-05", json={"fall_cancel_window_s": 3}).raise_for_status()
+        gateway.assign("wear-d1", "agent-d1", crew_id="crew-05")
+        t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=13)
+        for f in _fall_frames("wear-d1", t0):
+            publisher.frame(f)
+        alert = wait_until(lambda: alerts(gateway, agent_id="agent-d1"), 5)[0]
+        assert (alert["rule"], alert["severity"], alert["status"]) == ("fall", "warning", "raised")
+        assert "impact_ts" in alert["details"] and alert["details"]["peak_acc_ms2"] > 30
+        if cancelled:
+            publisher.frame(frame("wear-d1", 100, cancel=True))
+            done = wait_until(lambda: alerts(gateway, agent_id="agent-d1")[0]["status"] == "resolved"
+                              and alerts(gateway, agent_id="agent-d1")[0], 5)  # fmt: skip
+            assert (done["resolution"], done["resolved_by"]) == ("false_alarm", "wearer")
+        else:
+            alarm = wait_until(lambda: alerts(gateway, agent_id="agent-d1")[0]["severity"] == "critical"
+                               and alerts(gateway, agent_id="agent-d1")[0], 8)  # fmt: skip
+            assert alarm["status"] == "raised" and "confirmed_at" in alarm["details"]
+            events = [e["action"] for e in gateway.get(f"/api/v1/alerts/{alarm['alert_id']}/events")["items"]]
+            assert events[:2] == ["raised", "confirmed"]
