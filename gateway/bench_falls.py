@@ -341,6 +341,7 @@ def _write_params(path: Path, params: FallParams, rec: Recordings, subjects: lis
             "threshold": "leave-one-subject-out within the fitted subjects, maximising "
                          f"min(sensitivity - {TARGET_SENSITIVITY}, specificity - {TARGET_SPECIFICITY})",
             "command": "vigie bench falls --data sisfall_dev.npz --fit-out services/falls_params.json",
+            "figures": "docs/benchmarks.md, section Fall detection (SisFall dev split)",
         },
     }  # fmt: skip
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")

@@ -95,7 +95,7 @@ class FallParams:
     refractory_s: float = 30.0
     no_motion_s: float = 120.0
     no_motion_acc_std_ms2: float = 0.3
-    max_gap_s: float = 2.0
+    max_gap_s: float = 2.0  # a single lost frame is bridged; a longer hole restarts the stream
 
     def __post_init__(self) -> None:
         if len(self.scorecard_edges) != len(FEATURES) or len(self.scorecard_points) != len(FEATURES):

@@ -127,6 +127,16 @@ def test_frame_timestamps_jittered_by_a_few_milliseconds_do_not_matter(rate_hz):
     assert kinds(events) == STAGES
 
 
+@pytest.mark.parametrize("lost", [9, 10])
+def test_a_frame_lost_after_the_impact_is_bridged_and_the_fall_still_suspected(lost):
+    acc, detector, events = fall(50).acc_ms2(), FallDetector(), []
+    for k in range(0, len(acc), 50):
+        if k // 50 != lost:
+            events += detector.update(T0 + timedelta(seconds=k / 50), acc[k : k + 50], None, 50)
+
+    assert FallEventKind.FALL_SUSPECTED in kinds(events)
+
+
 def test_a_repeated_frame_is_ignored():
     acc = fall(50).acc_ms2()
     detector = FallDetector()
