@@ -20,7 +20,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]' --config-settings editable_mode=compat
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,ros]' --config-settings editable_mode=compat
 	@MPLBACKEND=Agg $(BIN)/python -c "import matplotlib.pyplot"  # builds the font cache once, not in a request
 	@rm -f $(VENV)/.installed-* && touch $@
 
