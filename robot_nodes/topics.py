@@ -46,6 +46,8 @@ PROTECTIVE_STOP = TopicSpec("/safety/protective_stop", "std_msgs/msg/Bool",
 NEAREST_HUMAN = TopicSpec("/safety/nearest_human", "std_msgs/msg/Float32", Reliability.BEST_EFFORT, depth=1)
 DIAGNOSTICS = TopicSpec("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray")
 PAYLOAD = TopicSpec("/payload_kg", "std_msgs/msg/Float32")
+PAUSE = TopicSpec("/pause", "std_msgs/msg/Bool", durability=Durability.TRANSIENT_LOCAL, depth=1)
+"""Set by the telemetry bridge on a gateway ``pause`` command; the safety monitor holds the robot stopped."""
 FAULTS = TopicSpec("/faults", "diagnostic_msgs/msg/DiagnosticArray")
 
 SIMULATED = (CLOCK, CMD_VEL, ODOM, SCAN, JOINT_STATES, BATTERY_STATE, PEOPLE_GROUND_TRUTH)
