@@ -8,7 +8,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: install system venv demo test lint unit integration e2e clean
+.PHONY: install system venv demo test lint unit integration e2e bench clean
+
+SISFALL ?= ../shared/datasets/falls/sisfall_dev.npz
 
 install: system venv
 
@@ -29,7 +31,7 @@ demo: install
 
 lint: venv
 	$(BIN)/ruff check .
-	$(BIN)/mypy services gateway simulations dashboards
+	$(BIN)/mypy services gateway simulations dashboards robot_nodes
 	$(BIN)/lint-imports
 
 test: install lint
@@ -43,6 +45,14 @@ integration: install
 
 e2e: install
 	$(BIN)/python -m pytest -q tests/e2e
+
+# Benchmarks write their figures to docs/benchmarks.md by hand-off (see that file for the commands).
+bench: venv
+	@if [ -f "$(SISFALL)" ]; then \
+		$(BIN)/vigie bench falls --data $(SISFALL) --cv loso; \
+	else \
+		echo "fall benchmark: no SisFall file at $(SISFALL) (see README, Datasets); set SISFALL=path"; \
+	fi
 
 clean:
 	rm -rf .vigie test-artifacts .pytest_cache .mypy_cache .ruff_cache
