@@ -9,17 +9,15 @@ publication of the frame holding the "fall suspected" decision to the alert on t
 from __future__ import annotations
 
 import queue
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 import pytest
-from websockets.sync.client import connect as ws_connect
 
+from tests.live import LiveAlerts
 from tests.unit.test_falls_support import fall
 
 pytestmark = pytest.mark.e2e
@@ -59,44 +57,25 @@ def test_a_fall_reaches_the_live_websocket_within_a_second_of_the_decision(stack
         streams["wear-fall-sis"] = real
     for device in streams:
         stack.assign(device, device.replace("wear", "agent"), "Chute T.", "crew-09")
-    alerts: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
-    ready, stop = threading.Event(), threading.Event()
-
-    def watch() -> None:
-        with ws_connect(stack.http_url.replace("http", "ws") + "/api/v1/live", open_timeout=5) as ws:
-            ws.recv(timeout=5)
-            ready.set()
-            while not stop.is_set():
-                try:
-                    message = orjson.loads(ws.recv(timeout=0.5))
-                except TimeoutError:
-                    continue
-                if message["type"] == "alert.raised" and message["alert"]["rule"] == "fall":
-                    alerts.put((time.monotonic(), message["alert"]))
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    assert ready.wait(5)
-    t0 = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
-    planned = {device: frames(device, acc, gyr, t0) for device, (acc, gyr) in streams.items()}
-    published_at: dict[tuple[str, int], float] = {}
-    for k in range(max(len(f) for f in planned.values())):
-        end_of_second = (t0 + timedelta(seconds=k + 1) - datetime.now(UTC)).total_seconds()
-        time.sleep(max(0.0, end_of_second))
-        for device, stream in planned.items():
-            if k < len(stream):
-                stack.publish_frame(stream[k])
-                published_at[(device, k)] = time.monotonic()
-    got: dict[str, tuple[float, dict[str, Any]]] = {}
-    deadline = time.monotonic() + 5
-    while len(got) < len(streams) and time.monotonic() < deadline:
-        try:
-            at, alert = alerts.get(timeout=0.5)
-        except queue.Empty:
-            continue
-        got[alert["device_id"]] = (at, alert)
-    stop.set()
-    watcher.join(2)
+    with LiveAlerts(stack.http_url, "fall") as live:
+        t0 = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+        planned = {device: frames(device, acc, gyr, t0) for device, (acc, gyr) in streams.items()}
+        published_at: dict[tuple[str, int], float] = {}
+        for k in range(max(len(f) for f in planned.values())):
+            end_of_second = (t0 + timedelta(seconds=k + 1) - datetime.now(UTC)).total_seconds()
+            time.sleep(max(0.0, end_of_second))
+            for device, stream in planned.items():
+                if k < len(stream):
+                    stack.publish_frame(stream[k])
+                    published_at[(device, k)] = time.monotonic()
+        got: dict[str, tuple[float, dict[str, Any]]] = {}
+        deadline = time.monotonic() + 5
+        while len(got) < len(streams) and time.monotonic() < deadline:
+            try:
+                at, alert = live.next(0.5)
+            except queue.Empty:
+                continue
+            got[alert["device_id"]] = (at, alert)
     assert set(got) == set(streams), f"falls alerted: {sorted(got)} of {sorted(streams)}"
     for device, (at, alert) in got.items():
         decided = datetime.fromisoformat(alert["details"]["fall_suspected_ts"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 import queue
 import subprocess
 import sys
-import threading
 import time
 
 import orjson
@@ -17,9 +16,9 @@ import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from websockets.sync.client import connect as ws_connect
 
 from tests.helpers import wait_until
+from tests.live import LiveAlerts
 
 pytestmark = pytest.mark.e2e
 
@@ -42,34 +41,15 @@ def _tap(host: str, port: int, out: queue.Queue[tuple[float, dict[str, object]]]
 def test_simulated_crew_sos_reaches_rest_and_websocket_within_one_second(stack):
     sos_seen: queue.Queue[tuple[float, dict[str, object]]] = queue.Queue()
     tap = _tap(stack.mqtt_host, stack.mqtt_port, sos_seen)
-    alerts: queue.Queue[tuple[float, dict[str, object]]] = queue.Queue()
-    stop, ready = threading.Event(), threading.Event()
-
-    def watch_ws() -> None:
-        with ws_connect(stack.http_url.replace("http", "ws") + "/api/v1/live", open_timeout=5) as ws:
-            assert orjson.loads(ws.recv(timeout=5))["type"] == "hello"
-            ready.set()
-            while not stop.is_set():
-                try:
-                    message = orjson.loads(ws.recv(timeout=0.5))
-                except TimeoutError:
-                    continue
-                if message["type"] == "alert.raised" and message["alert"]["rule"] == "sos":
-                    alerts.put((time.monotonic(), message["alert"]))
-
-    watcher = threading.Thread(target=watch_ws, daemon=True)
-    watcher.start()
-    assert ready.wait(5), "the live WebSocket did not greet"
-    simulate = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "simulate", "--state-dir", str(stack.state_dir), "--agents", "8",
-         "--robots", "2", "--duration", "8", "--speedup", "1", "--seed", "7", "--sos", "3@4"],
-        check=False, capture_output=True, timeout=60,
-    )  # fmt: skip
-    assert simulate.returncode == 0, simulate.stderr.decode()[-2000:]
-    published_at, sos_frame = sos_seen.get(timeout=5)
-    raised_at, alert = alerts.get(timeout=5)
-    stop.set()
-    watcher.join(2)
+    with LiveAlerts(stack.http_url, "sos") as live:
+        simulate = subprocess.run(
+            [sys.executable, "-m", "gateway.cli", "simulate", "--state-dir", str(stack.state_dir), "--agents", "8",
+             "--robots", "2", "--duration", "8", "--speedup", "1", "--seed", "7", "--sos", "3@4"],
+            check=False, capture_output=True, timeout=60,
+        )  # fmt: skip
+        assert simulate.returncode == 0, simulate.stderr.decode()[-2000:]
+        published_at, sos_frame = sos_seen.get(timeout=5)
+        raised_at, alert = live.next()
     tap.loop_stop()
     assert alert["rule"] == "sos" and alert["device_id"] == sos_frame["device_id"]
     assert alert["agent_id"] is not None  # the simulator seeded assignments through the API
