@@ -1,0 +1,166 @@
+"""Speed and separation monitoring for assistive robots (ISO/TS 15066:2016 §5.5.4).
+
+The protective separation distance is
+
+    S_p(v_r) = v_h·(T_r + T_s) + v_r·T_r + S_s + C + Z_d + Z_r
+
+with v_h the human speed (1.6 m/s, ISO 13855), T_r the robot's reaction time, T_s its stopping time, S_s its
+stopping distance, C the intrusion distance and Z_d / Z_r the position uncertainties of the human (sensor) and
+of the robot.
+
+Assumption (conservative): T_s is the worst-case stopping time measured at the maximum speed (ISO 10218-1
+Annex B) and is used at every speed, and the robot brakes at constant deceleration, so S_s = v_r·T_s/2. S_p is
+then affine in v_r: S_p(v_r) = S_p(0) + v_r·(T_r + T_s/2), and the allowed speed has a closed form.
+
+A protective stop fires when even a stopped robot is too close (distance ≤ S_p(0)); between S_p(0) and
+S_p(v_requested) the robot slows so that S_p(v) ≤ distance always holds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+HUMAN_SPEED_MS = 1.6
+"""Walking speed of a human approaching the robot (ISO 13855 §6.3, ISO/TS 15066 §5.5.4.2.2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeparationParams:
+    reaction_time_s: float = 0.1
+    stopping_time_s: float = 0.3
+    intrusion_distance_m: float = 0.2
+    position_uncertainty_human_m: float = 0.1
+    position_uncertainty_robot_m: float = 0.05
+    human_speed_ms: float = HUMAN_SPEED_MS
+
+    def __post_init__(self) -> None:
+        for name in ("reaction_time_s", "stopping_time_s", "intrusion_distance_m", "position_uncertainty_human_m",
+                     "position_uncertainty_robot_m", "human_speed_ms"):  # fmt: skip
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+        if self.reaction_time_s + self.stopping_time_s <= 0:
+            raise ValueError("reaction_time_s + stopping_time_s must be > 0")
+
+
+def _stationary_distance_m(params: SeparationParams) -> float:
+    """S_p(0): what a stopped robot still needs, since the human keeps walking during T_r + T_s."""
+    return (
+        params.human_speed_ms * (params.reaction_time_s + params.stopping_time_s)
+        + params.intrusion_distance_m
+        + params.position_uncertainty_human_m
+        + params.position_uncertainty_robot_m
+    )
+
+
+def _distance_per_speed_s(params: SeparationParams) -> float:
+    """dS_p/dv_r = T_r + T_s/2 (reaction travel plus constant-deceleration braking distance)."""
+    return params.reaction_time_s + params.stopping_time_s / 2
+
+
+def protective_distance_m(v_robot_ms: float, params: SeparationParams) -> float:
+    """Protective separation distance S_p for a robot moving at `v_robot_ms` (ISO/TS 15066 §5.5.4, eq. 1)."""
+    v_ms = abs(v_robot_ms)
+    stopping_distance_m = v_ms * params.stopping_time_s / 2
+    return _stationary_distance_m(params) + v_ms * params.reaction_time_s + stopping_distance_m
+
+
+def allowed_speed_ms(distance_m: float, params: SeparationParams, v_max_ms: float) -> float:
+    """Highest robot speed v in [0, v_max_ms] with S_p(v) <= `distance_m`; 0 when a stopped robot is too close."""
+    if math.isnan(distance_m):
+        return 0.0
+    margin_m = distance_m - _stationary_distance_m(params)
+    if margin_m <= 0:
+        return 0.0
+    return min(v_max_ms, margin_m / _distance_per_speed_s(params))
+
+
+class SafetyState(StrEnum):
+    NORMAL = "NORMAL"
+    SLOW = "SLOW"
+    PROTECTIVE_STOP = "PROTECTIVE_STOP"
+    ESTOP = "ESTOP"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    scale: float  # 0..1, applied to the requested velocity
+    state: SafetyState
+    reason: str
+
+
+@dataclass(slots=True)
+class SpeedSupervisor:
+    """Speed and separation supervisor: scales the requested speed, stops, resumes with hysteresis.
+
+    Pure and clock-free: the caller passes `now_s`. A protective stop is left only after the distance has
+    stayed above S_p(0) + `resume_margin_m` for `resume_hold_s` (no stop/creep flicker near the threshold).
+    An e-stop latches until `reset_estop()` is called with the button released.
+    """
+
+    params: SeparationParams
+    v_max_ms: float
+    resume_margin_m: float = 0.3
+    resume_hold_s: float = 1.0
+    _stopped: bool = field(default=False, init=False)
+    _clear_since_s: float | None = field(default=None, init=False)
+    _estop_latched: bool = field(default=False, init=False)
+    _estop_pressed: bool = field(default=False, init=False)
+
+    @property
+    def estop_latched(self) -> bool:
+        return self._estop_latched
+
+    def estop(self, pressed: bool) -> None:
+        """Record the e-stop button; pressing latches, releasing alone does not unlatch."""
+        self._estop_pressed = pressed
+        if pressed:
+            self._estop_latched = True
+
+    def reset_estop(self) -> bool:
+        """Unlatch the e-stop if the button is released; the robot then waits out a protective stop."""
+        if self._estop_pressed:
+            return False
+        if self._estop_latched:
+            self._estop_latched = False
+            self._enter_stop()
+        return True
+
+    def update(
+        self, distance_m: float | None, requested_speed_ms: float, now_s: float, *, sensors_ok: bool = True
+    ) -> Decision:
+        """Decide the speed scale for the nearest human at `distance_m` (None: nobody detected)."""
+        if self._estop_latched:
+            return Decision(0.0, SafetyState.ESTOP, "e-stop latched")
+        if not sensors_ok:
+            self._enter_stop()
+            return Decision(0.0, SafetyState.PROTECTIVE_STOP, "sensors silent")
+        distance = math.inf if distance_m is None else distance_m
+        stop_at_m = protective_distance_m(0.0, self.params)
+        if distance <= stop_at_m:
+            self._enter_stop()
+            return Decision(0.0, SafetyState.PROTECTIVE_STOP, f"human at {distance:.2f} m <= {stop_at_m:.2f} m")
+        if self._stopped:
+            if distance <= stop_at_m + self.resume_margin_m:
+                self._clear_since_s = None
+                return Decision(0.0, SafetyState.PROTECTIVE_STOP, "waiting for clearance")
+            if self._clear_since_s is None:
+                self._clear_since_s = now_s
+            if now_s - self._clear_since_s < self.resume_hold_s:
+                return Decision(0.0, SafetyState.PROTECTIVE_STOP, "holding before resume")
+            self._stopped = False
+            self._clear_since_s = None
+        requested_ms = abs(requested_speed_ms)
+        if requested_ms == 0:
+            return Decision(1.0, SafetyState.NORMAL, "no motion requested")
+        allowed_ms = allowed_speed_ms(distance, self.params, self.v_max_ms)
+        scale = min(requested_ms, allowed_ms) / requested_ms
+        if allowed_ms < min(requested_ms, self.v_max_ms):
+            return Decision(scale, SafetyState.SLOW, f"human at {distance:.2f} m")
+        return Decision(scale, SafetyState.NORMAL, "clear")
+
+    def _enter_stop(self) -> None:
+        self._stopped = True
+        self._clear_since_s = None

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from services.separation import (
+    SafetyState,
+    SeparationParams,
+    SpeedSupervisor,
+    allowed_speed_ms,
+    protective_distance_m,
+)
+
+# T_r 0.1 s, T_s 0.3 s, C 0.2 m, Z_d 0.1 m, Z_r 0.05 m, v_h 1.6 m/s
+PARAMS = SeparationParams()
+STOPPED_SP_M = 0.99  # 1.6·(0.1 + 0.3) + 0.2 + 0.1 + 0.05
+
+
+def supervisor(**kwargs: float) -> SpeedSupervisor:
+    return SpeedSupervisor(PARAMS, v_max_ms=1.7, resume_margin_m=0.3, resume_hold_s=1.0, **kwargs)
+
+
+def test_protective_distance_matches_hand_computed_values():
+    assert protective_distance_m(0.0, PARAMS) == pytest.approx(STOPPED_SP_M)
+    # + v·T_r (0.1) + v·T_s/2 (0.15) at 1 m/s
+    assert protective_distance_m(1.0, PARAMS) == pytest.approx(1.24)
+    assert protective_distance_m(-1.0, PARAMS) == pytest.approx(1.24)
+    # 1.6·(0.05 + 0.5) + 1.2·0.05 + 1.2·0.5/2 + 0.5 + 0 + 0 = 0.88 + 0.06 + 0.3 + 0.5
+    other = SeparationParams(reaction_time_s=0.05, stopping_time_s=0.5, intrusion_distance_m=0.5,
+                             position_uncertainty_human_m=0.0, position_uncertainty_robot_m=0.0)  # fmt: skip
+    assert protective_distance_m(1.2, other) == pytest.approx(1.74)
+
+
+def test_allowed_speed_inverts_the_protective_distance():
+    assert allowed_speed_ms(1.24, PARAMS, v_max_ms=1.7) == pytest.approx(1.0)
+    assert allowed_speed_ms(1.115, PARAMS, v_max_ms=1.7) == pytest.approx(0.5)
+    assert allowed_speed_ms(100.0, PARAMS, v_max_ms=1.7) == 1.7
+    for speed_ms in (0.1, 0.7, 1.3):
+        assert allowed_speed_ms(protective_distance_m(speed_ms, PARAMS), PARAMS, 1.7) == pytest.approx(speed_ms)
+
+
+def test_a_stopped_robot_too_close_is_allowed_no_speed():
+    assert allowed_speed_ms(STOPPED_SP_M, PARAMS, 1.7) == 0.0
+    assert allowed_speed_ms(0.3, PARAMS, 1.7) == 0.0
+    assert allowed_speed_ms(math.nan, PARAMS, 1.7) == 0.0
+
+
+def test_further_is_never_slower():
+    distances_m = np.linspace(0.0, 6.0, 601)
+    speeds_ms = [allowed_speed_ms(float(d), PARAMS, 1.7) for d in distances_m]
+    assert all(b >= a for a, b in itertools.pairwise(speeds_ms))
+    for d, v in zip(distances_m, speeds_ms, strict=True):
+        assert protective_distance_m(v, PARAMS) <= d + 1e-9 or v == 0.0
+
+
+def test_invalid_params_are_refused():
+    with pytest.raises(ValueError, match="stopping_time_s"):
+        SeparationParams(stopping_time_s=-0.1)
+
+
+def test_robot_slows_as_the_worker_approaches_and_stops_before_protective_distance():
+    sup = supervisor()
+    previous_scale = 1.0
+    for i, d in enumerate(np.linspace(6.0, 0.3, 58)):
+        decision = sup.update(float(d), 1.0, now_s=i * 0.1)
+        assert decision.scale <= previous_scale
+        assert protective_distance_m(decision.scale * 1.0, PARAMS) <= d or decision.scale == 0.0
+        if d <= STOPPED_SP_M:
+            assert decision.state is SafetyState.PROTECTIVE_STOP
+            assert decision.scale == 0.0
+        previous_scale = decision.scale
+    assert sup.update(1.115, 1.0, now_s=0.0).scale == 0.0  # still stopped
+
+
+def test_slow_scale_is_allowed_over_requested():
+    decision = supervisor().update(1.115, 1.0, now_s=0.0)
+    assert decision.state is SafetyState.SLOW
+    assert decision.scale == pytest.approx(0.5)
+    assert supervisor().update(None, 1.0, now_s=0.0).state is SafetyState.NORMAL
+    assert supervisor().update(None, 3.4, now_s=0.0).scale == pytest.approx(0.5)  # capped at v_max
+    assert supervisor().update(1.0, 0.0, now_s=0.0).state is SafetyState.NORMAL
+
+
+def test_oscillating_distance_near_protective_distance_stops_once_without_flicker():
+    sup = supervisor()
+    states = [sup.update(STOPPED_SP_M + (0.05 if i % 2 else -0.05), 1.0, now_s=i * 0.1).state for i in range(100)]
+    assert states.count(SafetyState.PROTECTIVE_STOP) == 100
+
+
+def test_resumes_only_after_clearance_held_for_hold_time():
+    sup = supervisor()
+    assert sup.update(0.5, 1.0, now_s=0.0).state is SafetyState.PROTECTIVE_STOP
+    clear_m = STOPPED_SP_M + 0.3 + 0.01
+    assert sup.update(clear_m, 1.0, now_s=1.0).state is SafetyState.PROTECTIVE_STOP  # clearance starts
+    assert sup.update(clear_m, 1.0, now_s=1.9).state is SafetyState.PROTECTIVE_STOP
+    assert sup.update(STOPPED_SP_M + 0.2, 1.0, now_s=1.95).state is SafetyState.PROTECTIVE_STOP  # restarts
+    assert sup.update(clear_m, 1.0, now_s=2.0).state is SafetyState.PROTECTIVE_STOP
+    assert sup.update(clear_m, 1.0, now_s=2.99).state is SafetyState.PROTECTIVE_STOP
+    resumed = sup.update(clear_m, 1.0, now_s=3.0)
+    assert resumed.state is SafetyState.NORMAL  # 1.30 m > S_p(1 m/s) = 1.24 m
+    assert resumed.scale == 1.0
+
+
+def test_nobody_in_sight_counts_as_clear_for_resume():
+    sup = supervisor()
+    sup.update(0.5, 1.0, now_s=0.0)
+    assert sup.update(None, 1.0, now_s=0.1).scale == 0.0
+    assert sup.update(None, 1.0, now_s=1.1).state is SafetyState.NORMAL
+
+
+def test_silent_sensors_stop_and_then_need_the_hold_time():
+    sup = supervisor()
+    decision = sup.update(None, 1.0, now_s=0.0, sensors_ok=False)
+    assert decision.state is SafetyState.PROTECTIVE_STOP
+    assert decision.reason == "sensors silent"
+    assert sup.update(None, 1.0, now_s=0.5).scale == 0.0
+    assert sup.update(None, 1.0, now_s=1.5).scale == 1.0
+
+
+def test_estop_latches_until_reset_with_button_released():
+    sup = supervisor()
+    sup.estop(True)
+    assert sup.update(None, 1.0, now_s=0.0).state is SafetyState.ESTOP
+    assert sup.reset_estop() is False  # still pressed
+    sup.estop(False)
+    assert sup.update(None, 1.0, now_s=1.0).state is SafetyState.ESTOP  # releasing alone does not unlatch
+    assert sup.update(None, 1.0, now_s=100.0).scale == 0.0
+    assert sup.reset_estop() is True
+    assert not sup.estop_latched
+    assert sup.update(None, 1.0, now_s=100.0).state is SafetyState.PROTECTIVE_STOP  # waits out the hold
+    assert sup.update(None, 1.0, now_s=101.0).state is SafetyState.NORMAL
