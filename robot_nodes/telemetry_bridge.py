@@ -1,6 +1,7 @@
 """The robot bridge: ROS 2 robot state → MQTT ``vigie/v1/robots/{robot_id}/state``; gateway commands → ``/pause``.
 
-Run: ``vigie-robot-bridge --ros-args -p robot_id:=robot-01 -p kind:=follower -p mqtt_url:=mqtt://127.0.0.1:1883``.
+Run: ``vigie-robot-bridge --ros-args -p robot_id:=robot-01 -p kind:=follower -p mqtt_url:=mqtt://127.0.0.1:1883
+-p origin_lat:=48.8566 -p origin_lon:=2.3522`` (the map origin, so the state carries lat/lon).
 
 Delivery (docs/contract.md, "Delivery guarantees"): QoS 1 on a persistent MQTT 5 session. Every state goes
 through a bounded ``ReplayBuffer``; the buffer is flushed, oldest first, only while the link is up AND no
@@ -86,11 +87,14 @@ class TelemetryBridge(Node):
         mqtt_url = self._param("mqtt_url", "mqtt://127.0.0.1:1883", "broker, mqtt://host:port")
         rate_hz = float(self._param("rate_hz", 2.0, "state publication rate (contract: 1-10 Hz)"))
         buffer_max = int(self._param("buffer_max", 7200, "states kept while the link is down (oldest dropped)"))
+        origin_lat = float(self._param("origin_lat", math.nan, "latitude of the map origin (NaN: no lat/lon sent)"))
+        origin_lon = float(self._param("origin_lon", math.nan, "longitude of the map origin (NaN: no lat/lon sent)"))
         self.robot_id = str(robot_id)
         self._host, self._port = parse_mqtt_url(str(mqtt_url))
 
         # Seeded from the clock so that a restarted bridge keeps seq increasing (below 1 kHz).
-        self._builder = StateBuilder(self.robot_id, str(kind), mode=str(mode), first_seq=time.time_ns() // 1_000_000)
+        self._builder = StateBuilder(self.robot_id, str(kind), mode=str(mode), first_seq=time.time_ns() // 1_000_000,
+                                     origin_deg=(origin_lat, origin_lon))  # fmt: skip
         self.buffer: ReplayBuffer[bytes] = ReplayBuffer(buffer_max)
         self.latch = PauseLatch()
         self._lock = threading.Lock()  # builder, buffer and latch (executor callbacks)

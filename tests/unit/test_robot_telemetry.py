@@ -188,3 +188,22 @@ def test_parse_command() -> None:
 def test_bad_commands_are_refused(payload: bytes) -> None:
     with pytest.raises(InvalidCommand):
         parse_command(payload)
+
+
+def test_pose_carries_lat_lon_from_the_map_origin_with_the_simulators_formula() -> None:
+    from services.robot_telemetry import local_to_latlon
+    from simulations.crew import local_to_latlon as crew_local_to_latlon
+
+    b = StateBuilder("robot-01", "follower", origin_deg=(48.8566, 2.3522))
+    b.set_odometry(120.0, -35.0, 0.0, 0.0)
+    pose = b.build(NOW)["pose"]
+    lat, lon = crew_local_to_latlon(48.8566, 2.3522, 120.0, -35.0)
+    assert pose["lat"] == pytest.approx(float(lat), abs=1e-12) and pose["lon"] == pytest.approx(float(lon), abs=1e-12)
+    assert local_to_latlon(48.8566, 2.3522, 0.0, 0.0) == (48.8566, 2.3522)
+    jsonschema.validate(b.build(NOW), SCHEMA)
+
+
+def test_a_nan_origin_sends_no_lat_lon() -> None:
+    b = StateBuilder("robot-01", "follower", origin_deg=(math.nan, math.nan))
+    b.set_odometry(1.0, 2.0, 0.0, 0.0)
+    assert set(b.build(NOW)["pose"]) == {"x_m", "y_m", "yaw_rad"}
