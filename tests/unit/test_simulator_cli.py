@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import socket
-import subprocess
 import threading
 import time
 from collections import defaultdict
@@ -18,6 +14,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from gateway.runtime.mosquitto import MosquittoBroker
+from gateway.runtime.ports import free_port
 from simulations import cli
 from simulations.crew import CrewSimulator
 from simulations.publisher import BrokerAddress, schedule
@@ -86,34 +84,11 @@ def test_an_incident_for_an_unknown_agent_is_a_usage_error(capsys):
     assert "unknown agent" in capsys.readouterr().err
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def mosquitto(tmp_path):
-    binary = shutil.which("mosquitto", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
-    if binary is None:
-        pytest.skip("mosquitto is not installed")
-    port = _free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("mosquitto did not start")
-            time.sleep(0.05)
-    yield port
-    proc.terminate()
-    proc.wait(10)
+    """The project's private broker (Mosquitto is installed by ``make``), on a free port."""
+    with MosquittoBroker(tmp_path / "mosquitto", free_port()) as broker:
+        yield broker.port
 
 
 class _Recorder:
