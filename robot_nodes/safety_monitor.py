@@ -12,8 +12,12 @@ Choices made here:
 - ``/estop`` true latches the e-stop. It is reset by setting the parameter ``estop_reset`` to true
   (``ros2 param set /safety_monitor estop_reset true``) once ``/estop`` is false; the robot then waits out a
   protective-stop hold before moving.
-- The robot-profile parameters (payload, blade, lift counts) are declared here so a profile file is checked
-  against one node; the monitor itself uses only the separation parameters.
+- Mower (``robot_kind: mower`` with ``blade_stop_on_tilt`` or ``blade_stop_on_lift``): ``/imu`` feeds the pure
+  ``services.separation.BladeGuard``; on tilt or lift the drive gets a protective stop and the latched
+  ``/blade`` goes false; after the guard's held clearance ``/blade`` returns to ``blade_on``. ``/blade`` is
+  false from start-up until upright IMU samples have held (fail safe). Other robots ignore ``/imu``.
+- The other robot-profile parameters (payload, lift counts) are declared here so a profile file is checked
+  against one node; the monitor does not use them.
 
 Run: ``vigie-safety-monitor --ros-args --params-file robot_nodes/profiles/follower.yaml``.
 """
@@ -31,12 +35,21 @@ from rcl_interfaces.msg import ParameterDescriptor  # type: ignore[import-untype
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from sensor_msgs.msg import LaserScan
+from sensor_msgs.msg import Imu, LaserScan
 from std_msgs.msg import Bool, Float32
 
 from robot_nodes import topics
 from robot_nodes.qos import qos
-from services.separation import Decision, SafetyState, SeparationParams, SpeedSupervisor, protective_distance_m
+from services.separation import (
+    BladeDecision,
+    BladeGuard,
+    BladeGuardParams,
+    Decision,
+    SafetyState,
+    SeparationParams,
+    SpeedSupervisor,
+    protective_distance_m,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +74,10 @@ _PARAMETERS: dict[str, tuple[Any, str]] = {
     "diagnostics_period_s": (1.0, "Period of /diagnostics (s)"),
     "estop_reset": (False, "Set true to reset a latched e-stop once /estop is false"),
     "payload_max_kg": (0.0, "Follower: rated payload (kg)"),
-    "blade_on": (False, "Mower: blade engaged (read by the bridge)"),
-    "blade_stop_on_lift": (True, "Mower: stop the blade when lifted (read by the bridge)"),
-    "blade_stop_on_tilt": (True, "Mower: stop the blade when tilted (read by the bridge)"),
-    "tilt_stop_deg": (25.0, "Mower: tilt angle that stops the blade (deg)"),
+    "blade_on": (False, "Mower: blade engaged; /blade is true only when this is and the guard allows it"),
+    "blade_stop_on_lift": (True, "Mower: stop blade and drive when lifted (from /imu)"),
+    "blade_stop_on_tilt": (True, "Mower: stop blade and drive when tilted (from /imu)"),
+    "tilt_stop_deg": (25.0, "Mower: tilt angle that stops blade and drive (deg), EN 50636-2-107 practice"),
     "lift_count_max_per_shift": (0, "Exoskeleton: assisted lifts per shift before an alert"),
     "assisted_kg": (0.0, "Exoskeleton: load the suit assists per lift (kg)"),
 }
@@ -111,6 +124,19 @@ class SafetyMonitor(Node):
         # holds /cmd_vel at zero here, downstream of every velocity source, until it is lifted.
         self._paused = False
         self.create_subscription(Bool, topics.PAUSE.name, self._on_pause, qos(topics.PAUSE))
+        self._blade_guard: BladeGuard | None = None
+        self._blade: BladeDecision | None = None
+        self._blade_on: bool | None = None
+        self._imu_at_s: float | None = None
+        stop_on_tilt = bool(self.get_parameter("blade_stop_on_tilt").value)
+        stop_on_lift = bool(self.get_parameter("blade_stop_on_lift").value)
+        if self._param_str("robot_kind") == "mower" and (stop_on_tilt or stop_on_lift):
+            self._blade_guard = BladeGuard(BladeGuardParams(
+                tilt_stop_deg=self._param_float("tilt_stop_deg"), stop_on_tilt=stop_on_tilt, stop_on_lift=stop_on_lift,
+            ))  # fmt: skip
+            self._blade_pub = self.create_publisher(Bool, topics.BLADE.name, qos(topics.BLADE))
+            self._publish_blade(False)  # no IMU sample yet
+            self.create_subscription(Imu, topics.IMU.name, self._on_imu, qos(topics.IMU))
         self.add_post_set_parameters_callback(self._on_parameters_set)
         self.create_timer(self._param_float("watchdog_period_s"), self._on_watchdog)
         self.create_timer(self._param_float("diagnostics_period_s"), self._publish_diagnostics)
@@ -149,6 +175,23 @@ class SafetyMonitor(Node):
         self._paused = bool(msg.data)
         self._cmd_pub.publish(_scaled(self._requested, 0.0 if self._paused else self._decision.scale))
 
+    def _on_imu(self, msg: Imu) -> None:
+        assert self._blade_guard is not None
+        a = msg.linear_acceleration
+        self._imu_at_s = self._now_s()
+        blade = self._blade_guard.update((a.x, a.y, a.z), self._imu_at_s)
+        if self._blade is None or blade.stop != self._blade.stop:
+            state = "stop" if blade.stop else "clear"
+            self.get_logger().info(f"{self._robot_id}: blade guard {state} ({blade.reason})")
+        self._blade = blade
+        self._publish_blade(blade.blade_allowed and bool(self.get_parameter("blade_on").value))
+        self._evaluate(publish_cmd=False)
+
+    def _publish_blade(self, on: bool) -> None:
+        if on != self._blade_on:
+            self._blade_on = on
+            self._blade_pub.publish(Bool(data=on))
+
     def _on_estop(self, msg: Bool) -> None:
         self._supervisor.estop(bool(msg.data))
         if msg.data:
@@ -166,6 +209,14 @@ class SafetyMonitor(Node):
     def _on_watchdog(self) -> None:
         if not self._sensors_fresh():
             self._publish_nearest()
+        imu_silent = self._imu_at_s is None or self._now_s() - self._imu_at_s > self._sensor_timeout_s
+        if self._blade_guard is not None and self._blade is not None and imu_silent:
+            # A silent IMU cannot vouch that the mower is on the ground: blade off, stop, and make the guard
+            # wait out its clearance hold again once samples return.
+            self.get_logger().warning(f"{self._robot_id}: IMU silent, blade off")
+            self._blade_guard = BladeGuard(self._blade_guard.params)
+            self._blade = None
+            self._publish_blade(False)
         self._evaluate(publish_cmd=False)
 
     def _fresh(self, source: tuple[float | None, float] | None) -> bool:
@@ -187,6 +238,9 @@ class SafetyMonitor(Node):
         twist = self._requested
         decision = self._supervisor.update(self._nearest_m(), self._requested_speed_ms(), self._now_s(),
                                            sensors_ok=self._sensors_fresh())  # fmt: skip
+        if self._blade_guard is not None and (self._blade is None or self._blade.stop):
+            reason = self._blade.reason if self._blade is not None else "no IMU sample yet"
+            decision = Decision(0.0, SafetyState.PROTECTIVE_STOP, f"blade guard: {reason}")
         stopped = decision.state in (SafetyState.PROTECTIVE_STOP, SafetyState.ESTOP)
         if decision.state != self._decision.state:
             self.get_logger().info(f"{self._robot_id}: {self._decision.state} -> {decision.state} ({decision.reason})")
@@ -216,6 +270,8 @@ class SafetyMonitor(Node):
             "estop_latched": str(self._supervisor.estop_latched).lower(),
             "v_max_ms": f"{self._supervisor.v_max_ms:.2f}",
         }  # fmt: skip
+        if self._blade_guard is not None:
+            values["blade_on"] = str(bool(self._blade_on)).lower()
         status = DiagnosticStatus(
             level=level[self._decision.state],
             name=f"{NODE_NAME}: speed and separation",

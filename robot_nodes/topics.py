@@ -49,6 +49,9 @@ PAYLOAD = TopicSpec("/payload_kg", "std_msgs/msg/Float32")
 PAUSE = TopicSpec("/pause", "std_msgs/msg/Bool", durability=Durability.TRANSIENT_LOCAL, depth=1)
 """Set by the telemetry bridge on a gateway ``pause`` command; the safety monitor holds the robot stopped."""
 FAULTS = TopicSpec("/faults", "diagnostic_msgs/msg/DiagnosticArray")
+IMU = TopicSpec("/imu", "sensor_msgs/msg/Imu", Reliability.BEST_EFFORT, depth=5)
+BLADE = TopicSpec("/blade", "std_msgs/msg/Bool", durability=Durability.TRANSIENT_LOCAL, depth=1)
+"""Mower blade motor enable, set by the safety monitor; latched so a motor driver started later learns it."""
 
 SIMULATED = (CLOCK, CMD_VEL, ODOM, SCAN, JOINT_STATES, BATTERY_STATE, PEOPLE_GROUND_TRUTH)
 """What the embedded simulator publishes (and subscribes to: ``/cmd_vel``), as ros_gz_bridge would."""

@@ -1,4 +1,4 @@
-"""Speed and separation monitoring for assistive robots (ISO/TS 15066:2016 §5.5.4).
+"""Speed and separation monitoring for assistive robots (ISO/TS 15066:2016 §5.5.4), and the mower blade guard.
 
 The protective separation distance is
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 HUMAN_SPEED_MS = 1.6
 """Walking speed of a human approaching the robot (ISO 13855 §6.3, ISO/TS 15066 §5.5.4.2.2)."""
@@ -164,3 +165,102 @@ class SpeedSupervisor:
     def _enter_stop(self) -> None:
         self._stopped = True
         self._clear_since_s = None
+
+
+GRAVITY_MS2 = 9.80665
+
+
+def tilt_deg(acc_ms2: tuple[float, float, float]) -> float:
+    """Angle (deg) between the measured specific force and the robot's z axis; 0 when upright at rest.
+
+    An accelerometer at rest reads the reaction to gravity, +g along z when upright (ROS REP 145). NaN when
+    the vector has no direction (free fall) or is not finite: the caller must treat that as unsafe.
+    """
+    x, y, z = acc_ms2
+    norm = math.sqrt(x * x + y * y + z * z)
+    if not math.isfinite(norm) or norm == 0:
+        return math.nan
+    return math.degrees(math.acos(max(-1.0, min(1.0, z / norm))))
+
+
+@dataclass(frozen=True, slots=True)
+class BladeGuardParams:
+    """Lift and tilt blade stop of a robotic mower.
+
+    Practice of EN ISO 5395-3 and EN 50636-2-107 (robotic mowers): the blade stops when the mower is lifted
+    or tilted. The thresholds here are typical values, not figures quoted from those standards.
+    A lift is a vertical specific force below `lift_accel_ms2` (well below g) for more than `lift_min_s`.
+    The stop is left once tilt stays below `tilt_stop_deg - tilt_clear_margin_deg`, and no lift is seen,
+    for `clear_hold_s`.
+    """
+
+    tilt_stop_deg: float = 25.0
+    tilt_clear_margin_deg: float = 5.0
+    lift_accel_ms2: float = 0.6 * GRAVITY_MS2
+    lift_min_s: float = 0.2
+    clear_hold_s: float = 1.0
+    stop_on_tilt: bool = True
+    stop_on_lift: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("tilt_stop_deg", "tilt_clear_margin_deg", "lift_accel_ms2", "lift_min_s", "clear_hold_s"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+        if not 0 < self.tilt_stop_deg <= 180 or self.tilt_clear_margin_deg >= self.tilt_stop_deg:
+            raise ValueError("need 0 < tilt_stop_deg <= 180 and tilt_clear_margin_deg < tilt_stop_deg")
+
+
+class BladeDecision(NamedTuple):
+    blade_allowed: bool
+    stop: bool  # protective stop of the drive as well
+    reason: str
+
+
+@dataclass(slots=True)
+class BladeGuard:
+    """Stops blade and drive on tilt or lift, and allows them again after a held clearance.
+
+    Pure and clock-free: the caller passes `now_s`. Starts stopped (no IMU sample yet: fail safe), so the
+    first upright samples also wait out `clear_hold_s`.
+    """
+
+    params: BladeGuardParams = field(default_factory=BladeGuardParams)
+    _stopped: bool = field(default=True, init=False)
+    _reason: str = field(default="no IMU sample yet", init=False)
+    _low_since_s: float | None = field(default=None, init=False)
+    _clear_since_s: float | None = field(default=None, init=False)
+
+    def update(self, acc_ms2: tuple[float, float, float], now_s: float) -> BladeDecision:
+        """Decide from one accelerometer sample (specific force in the robot frame, m/s²)."""
+        p = self.params
+        tilt = tilt_deg(acc_ms2)
+        vertical_ms2 = acc_ms2[2]
+        if math.isnan(tilt):
+            return self._stop("IMU sample without direction (free fall or invalid)")
+        if vertical_ms2 < p.lift_accel_ms2:
+            self._low_since_s = now_s if self._low_since_s is None else self._low_since_s
+        else:
+            self._low_since_s = None
+        lifted = self._low_since_s is not None and now_s - self._low_since_s > p.lift_min_s
+        if p.stop_on_tilt and tilt >= p.tilt_stop_deg:
+            return self._stop(f"tilt {tilt:.0f} deg >= {p.tilt_stop_deg:.0f} deg")
+        if p.stop_on_lift and lifted:
+            return self._stop(f"lifted: vertical {vertical_ms2:.1f} m/s2 for > {p.lift_min_s:.1f} s")
+        if self._stopped:
+            clear = not (p.stop_on_tilt and tilt >= p.tilt_stop_deg - p.tilt_clear_margin_deg)
+            clear = clear and not (p.stop_on_lift and self._low_since_s is not None)
+            if not clear:
+                self._clear_since_s = None
+                return BladeDecision(False, True, f"waiting for clearance ({self._reason})")
+            if self._clear_since_s is None:
+                self._clear_since_s = now_s
+            if now_s - self._clear_since_s < p.clear_hold_s:
+                return BladeDecision(False, True, f"holding before resume ({self._reason})")
+            self._stopped = False
+            self._clear_since_s = None
+        return BladeDecision(True, False, "upright")
+
+    def _stop(self, reason: str) -> BladeDecision:
+        self._stopped, self._reason, self._clear_since_s = True, reason, None
+        return BladeDecision(False, True, reason)

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import pytest
 import yaml
 
 from robot_nodes import topics
-from services.separation import SeparationParams, protective_distance_m
+from services.separation import BladeGuardParams, SeparationParams, protective_distance_m
 from tests.helpers import wait_until
 
 rclpy = pytest.importorskip("rclpy")
@@ -30,6 +31,7 @@ from rclpy.context import Context  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
+from sensor_msgs.msg import Imu  # noqa: E402
 from std_msgs.msg import Bool, Float32  # noqa: E402
 
 from robot_nodes.qos import qos  # noqa: E402
@@ -127,14 +129,15 @@ class Probe:
             return list(self.protective_stop)
 
 
-@pytest.fixture
-def running(context: Context) -> Iterator[tuple[SafetyMonitor, Probe]]:
+@contextmanager
+def monitor_and_probe(context: Context, *overrides: Parameter[Any]) -> Iterator[tuple[SafetyMonitor, Probe]]:
     monitor = SafetyMonitor(
         context=context,
         parameter_overrides=[
             Parameter("robot_id", value="follower-test"),
             Parameter("resume_hold_s", value=HOLD_S),
             Parameter("v_max_ms", value=1.7),
+            *overrides,
         ],
     )
     probe = Probe(Node(f"probe_{random.randrange(1 << 30)}", context=context))
@@ -154,6 +157,12 @@ def running(context: Context) -> Iterator[tuple[SafetyMonitor, Probe]]:
         thread.join(timeout=2.0)
         probe.node.destroy_node()
         monitor.destroy_node()
+
+
+@pytest.fixture
+def running(context: Context) -> Iterator[tuple[SafetyMonitor, Probe]]:
+    with monitor_and_probe(context) as started:
+        yield started
 
 
 def approach(probe: Probe, start_m: float, end_m: float, step_m: float = 0.05) -> list[tuple[float, float]]:
@@ -321,3 +330,55 @@ def test_console_entry_point_takes_params_file_and_overrides(context, tmp_path):
 
 def test_profiles_exist_for_every_robot():
     assert {p.stem for p in PROFILES.glob("*.yaml")} == {"follower", "mower", "exoskeleton"}
+
+
+@pytest.fixture
+def mower(context: Context) -> Iterator[tuple[SafetyMonitor, Probe]]:
+    """The monitor with the mower profile's blade flags (blade engaged, stop on lift and tilt)."""
+    profile = yaml.safe_load((PROFILES / "mower.yaml").read_text())["safety_monitor"]["ros__parameters"]
+    blade_keys = ("robot_kind", "blade_on", "blade_stop_on_lift", "blade_stop_on_tilt", "tilt_stop_deg")
+    assert profile["blade_on"] is True
+    with monitor_and_probe(context, *(Parameter(k, value=profile[k]) for k in blade_keys)) as started:
+        yield started
+
+
+def test_mower_stops_drive_and_blade_when_tilted_and_resumes_after_the_hold(mower):
+    _, probe = mower
+    imu = probe.node.create_publisher(Imu, topics.IMU.name, qos(topics.IMU))
+    blade: list[bool] = []
+    probe.node.create_subscription(Bool, topics.BLADE.name, lambda m: blade.append(m.data), qos(topics.BLADE))
+    wait_until(lambda: imu.get_subscription_count() > 0 and blade, message="no /imu subscriber or /blade")
+    assert blade[-1] is False, "blade off until the IMU says upright"
+    clear_hold_s = BladeGuardParams().clear_hold_s
+
+    def drive_at(tilt_deg: float) -> float:
+        msg = Imu()
+        a = math.radians(tilt_deg)
+        msg.linear_acceleration.x, msg.linear_acceleration.z = 9.81 * math.sin(a), 9.81 * math.cos(a)
+        imu.publish(msg)
+        return drive_with_nobody_near(probe)
+
+    wait_until(lambda: drive_at(0.0) == 1.0, timeout_s=clear_hold_s + 3.0, message="upright mower never moved")
+    wait_until(lambda: blade[-1] is True and probe.stops()[-1] is False, timeout_s=1.0, message="blade not on")
+    seen = len(probe.stops())
+
+    wait_until(lambda: drive_at(40.0) == 0.0, timeout_s=2.0, message="tilted mower kept moving")
+    wait_until(lambda: blade[-1] is False and probe.stops()[seen:] == [True], timeout_s=1.0, message="blade not off")
+
+    upright_since_s = time.monotonic()
+    wait_until(lambda: drive_at(0.0) == 1.0, timeout_s=clear_hold_s + 3.0, message="mower never resumed")
+    assert time.monotonic() - upright_since_s >= clear_hold_s - 0.05
+    wait_until(lambda: blade[-1] is True and probe.stops()[seen:] == [True, False], timeout_s=1.0)
+
+    silent_since_s = time.monotonic()  # the IMU goes quiet: fail safe
+    wait_until(lambda: drive_with_nobody_near(probe) == 0.0 and blade[-1] is False, timeout_s=2.0,
+               message="blade stayed on with a silent IMU")  # fmt: skip
+    assert time.monotonic() - silent_since_s >= 0.4
+    probe.node.destroy_publisher(imu)
+
+
+def test_a_follower_ignores_the_imu(running):
+    monitor, probe = running
+    assert topics.IMU.name not in {sub.topic_name for sub in monitor.subscriptions}
+    assert topics.BLADE.name not in {pub.topic_name for pub in monitor.publishers}
+    clear_after_startup(probe)

@@ -7,11 +7,15 @@ import numpy as np
 import pytest
 
 from services.separation import (
+    GRAVITY_MS2,
+    BladeGuard,
+    BladeGuardParams,
     SafetyState,
     SeparationParams,
     SpeedSupervisor,
     allowed_speed_ms,
     protective_distance_m,
+    tilt_deg,
 )
 
 # T_r 0.1 s, T_s 0.3 s, C 0.2 m, Z_d 0.1 m, Z_r 0.05 m, v_h 1.6 m/s
@@ -132,3 +136,95 @@ def test_estop_latches_until_reset_with_button_released():
     assert not sup.estop_latched
     assert sup.update(None, 1.0, now_s=100.0).state is SafetyState.PROTECTIVE_STOP  # waits out the hold
     assert sup.update(None, 1.0, now_s=101.0).state is SafetyState.NORMAL
+
+
+def tilted(angle_deg: float) -> tuple[float, float, float]:
+    """Specific force at rest with the robot pitched by `angle_deg`."""
+    a = math.radians(angle_deg)
+    return (GRAVITY_MS2 * math.sin(a), 0.0, GRAVITY_MS2 * math.cos(a))
+
+
+UPRIGHT = tilted(0.0)
+LIFTED = (0.0, 0.0, 0.3 * GRAVITY_MS2)  # carried up and away: vertical specific force far below g
+
+
+def cleared_guard(**kwargs: float | bool) -> BladeGuard:
+    guard = BladeGuard(BladeGuardParams(**kwargs))  # type: ignore[arg-type]
+    guard.update(UPRIGHT, 0.0)
+    assert guard.update(UPRIGHT, 1.0).blade_allowed
+    return guard
+
+
+@pytest.mark.parametrize("angle_deg", [0.0, 10.0, 25.0, 40.0, 90.0, 180.0])
+def test_tilt_is_the_angle_between_gravity_and_the_z_axis(angle_deg):
+    assert tilt_deg(tilted(angle_deg)) == pytest.approx(angle_deg)
+    a = math.radians(angle_deg)  # roll gives the same tilt as pitch, and the magnitude does not matter
+    assert tilt_deg((0.0, -3 * math.sin(a), 3 * math.cos(a))) == pytest.approx(angle_deg)
+
+
+def test_tilt_of_free_fall_or_invalid_sample_is_nan():
+    assert math.isnan(tilt_deg((0.0, 0.0, 0.0)))
+    assert math.isnan(tilt_deg((math.nan, 0.0, 9.8)))
+
+
+def test_blade_is_held_off_until_the_first_upright_samples_have_held():
+    guard = BladeGuard()
+    assert guard.update(UPRIGHT, 0.0) == (False, True, "holding before resume (no IMU sample yet)")
+    assert guard.update(UPRIGHT, 0.99).stop
+    assert guard.update(UPRIGHT, 1.0) == (True, False, "upright")
+
+
+def test_tilt_past_the_stop_angle_stops_at_once():
+    guard = cleared_guard()
+    assert guard.update(tilted(24.0), 2.0).blade_allowed
+    blade_allowed, stop, reason = guard.update(tilted(26.0), 2.01)
+    assert (blade_allowed, stop) == (False, True) and "tilt 26" in reason
+
+
+def test_tilt_clears_only_below_the_hysteresis_angle_for_the_hold_time():
+    guard = cleared_guard()
+    guard.update(tilted(40.0), 2.0)
+    for i in range(20):  # hovering between 20 and 25 deg: stays stopped
+        assert guard.update(tilted(22.0), 2.1 + i * 0.1).stop
+    assert guard.update(tilted(19.0), 5.0).stop
+    assert guard.update(tilted(19.0), 5.99).stop
+    assert guard.update(tilted(19.0), 6.0).blade_allowed
+
+
+def test_a_bump_shorter_than_the_lift_time_does_not_stop():
+    guard = cleared_guard()
+    assert not guard.update(LIFTED, 2.0).stop
+    assert not guard.update(LIFTED, 2.19).stop  # under 0.2 s: a bump, not a lift
+    assert not guard.update(UPRIGHT, 2.25).stop
+
+
+def test_a_lift_longer_than_the_lift_time_stops_and_clears_after_the_hold():
+    guard = cleared_guard()
+    guard.update(LIFTED, 2.0)
+    blade_allowed, stop, reason = guard.update(LIFTED, 2.25)
+    assert (blade_allowed, stop) == (False, True) and reason.startswith("lifted")
+    assert guard.update(UPRIGHT, 3.0).stop
+    assert guard.update(LIFTED, 3.5).stop  # put down and picked up again: hold restarts
+    assert guard.update(UPRIGHT, 3.6).stop
+    assert guard.update(UPRIGHT, 4.59).stop
+    assert guard.update(UPRIGHT, 4.61).blade_allowed
+
+
+def test_disabled_flags_ignore_tilt_or_lift():
+    no_tilt = cleared_guard(stop_on_tilt=False)
+    assert not no_tilt.update(tilted(40.0), 2.0).stop
+    no_lift = cleared_guard(stop_on_lift=False)
+    no_lift.update(LIFTED, 2.0)
+    assert not no_lift.update(LIFTED, 3.0).stop
+
+
+def test_free_fall_stops_the_blade():
+    guard = cleared_guard(stop_on_tilt=False, stop_on_lift=False)
+    assert guard.update((0.0, 0.0, 0.0), 2.0).stop
+
+
+@pytest.mark.parametrize("kwargs", [{"tilt_stop_deg": 0.0}, {"tilt_clear_margin_deg": 30.0}, {"lift_min_s": -1.0},
+                                    {"clear_hold_s": math.inf}])  # fmt: skip
+def test_invalid_blade_guard_params_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        BladeGuardParams(**kwargs)
