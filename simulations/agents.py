@@ -222,7 +222,10 @@ class CrewModel:
         cycles_start = np.floor(since / self.lift_period_s + 0.5)
         lifting = act == Activity.LIFTING
         self.lift_count = np.where(lifting, cycles_end - cycles_start, 0).astype(np.int64)
-        load = np.where(self.team == 0, rng.uniform(5, 40, self.n), rng.uniform(5, 20, self.n))
+        # Collectors mostly lift bags of 5-20 kg, now and then a heavy one (≈ 1 % over 25 kg, the NF X35-109
+        # single-lift threshold): a gamma law of mean 12 kg, bounded to 5-40 kg. Gardeners: 5-20 kg.
+        collector_kg = np.clip(rng.gamma(6.0, 2.0, self.n), 5.0, 40.0)
+        load = np.where(self.team == 0, collector_kg, rng.uniform(5, 20, self.n))
         self.lift_load_kg = np.where(self.lift_count > 0, load, 0.0)
 
         # Heart rate: first-order response to effort (faster up than down), heat and fright after a fall.
