@@ -57,6 +57,11 @@ class DoseProjector:
     tz: tzinfo
     tau_s: float = 900.0
     heat_window_s: float = 1800.0
+    # A WBGT trend is only believed over at least 15 min of data, close to the reference, for the next 2 h:
+    # minute-scale noise or a cool morning must not project a crossing hours away.
+    heat_min_span_s: float = 900.0
+    heat_margin_c: float = 3.0
+    heat_horizon_s: float = 7200.0
     _noise: dict[str, _Rate] = field(default_factory=dict)
     _hav: dict[str, _Rate] = field(default_factory=dict)
     _wbgt: dict[str, deque[tuple[datetime, float, float]]] = field(default_factory=dict)
@@ -95,7 +100,7 @@ class DoseProjector:
 
     def _heat_crossing(self, agent_id: str, now: datetime) -> datetime | None:
         window = self._wbgt.get(agent_id)
-        if not window or len(window) < 60:
+        if not window or (window[-1][0] - window[0][0]).total_seconds() < self.heat_min_span_s:
             return None
         t0 = window[0][0]
         xs = [(ts - t0).total_seconds() for ts, _, _ in window]
@@ -109,9 +114,10 @@ class DoseProjector:
         reference = window[-1][2]
         if current >= reference:
             return now
-        if slope <= 0 or n < 2:
+        if slope <= 0 or n < 2 or current < reference - self.heat_margin_c:
             return None
-        return now + timedelta(seconds=(reference - current) / slope)
+        seconds = (reference - current) / slope
+        return now + timedelta(seconds=seconds) if seconds <= self.heat_horizon_s else None
 
     def _warn(self, totals: DayTotals, crossing: datetime | None, rule: str, what: str,
               now: datetime) -> list[AlertDraft]:  # fmt: skip

@@ -49,10 +49,24 @@ def test_hand_arm_vibration_warns_before_the_5_ms2_limit():
     assert [d.rule for d in drafts] == ["hav_projected"]
 
 
+def _warming(projector: DoseProjector, seconds: int, start_c: float, per_min_c: float) -> None:
+    for i in range(seconds):
+        temp_c = start_c + per_min_c * i / 60
+        frame = Frame("w", i, NOW - timedelta(seconds=seconds - i), env=Environment(temp_c, 50.0))
+        projector.observe(Received(frame, NOW, "a1"), wbgt_ref_c=28.0)
+
+
 def test_a_rising_wbgt_warns_before_it_crosses_the_reference():
     projector = DoseProjector(PARIS)
-    for i in range(600):  # air warming 0.6 °C per minute, dry: estimated WBGT rising steadily
-        frame = Frame("w", i, NOW - timedelta(seconds=600 - i), env=Environment(25.0 + i / 100, 50.0))
-        projector.observe(Received(frame, NOW, "a1"), wbgt_ref_c=28.0)
+    _warming(projector, 1200, start_c=27.0, per_min_c=0.1)  # 20 min of air warming 0.1 °C per minute
     drafts = projector.project(DayTotals("a1", 0.0, 0.0, NOW + timedelta(hours=4)), NOW)
     assert [d.rule for d in drafts] == ["heat_projected"]
+
+
+def test_a_short_or_cool_wbgt_trend_projects_nothing():
+    brief = DoseProjector(PARIS)
+    _warming(brief, 300, start_c=27.0, per_min_c=0.5)  # 5 min: too short to believe
+    assert brief.project(DayTotals("a1", 0.0, 0.0, NOW + timedelta(hours=4)), NOW) == []
+    cool = DoseProjector(PARIS)
+    _warming(cool, 1200, start_c=8.0, per_min_c=0.05)  # a November morning warming up, far below 28 °C
+    assert cool.project(DayTotals("a1", 0.0, 0.0, NOW + timedelta(hours=8)), NOW) == []
