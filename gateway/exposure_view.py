@@ -6,7 +6,6 @@ levels (LEX,8h, A(8), points, judgements) are closed-form functions of those sum
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from services.exposure import annual, noise, vibration
@@ -116,6 +115,3 @@ def annual_json(agent_id: str, agent_name: str | None, year: int, rows: list[dic
         ),
     }  # fmt: skip
 
-
-def parse_day(text: str) -> date:
-    return date.fromisoformat(text)

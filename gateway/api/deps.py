@@ -10,7 +10,6 @@ import psycopg
 from fastapi import Depends, Request
 from psycopg_pool import AsyncConnectionPool
 
-from gateway.api.live import LiveHub
 from gateway.settings import Settings
 
 
@@ -27,11 +26,6 @@ def get_pool(request: Request) -> AsyncConnectionPool[Any]:
 async def get_conn(request: Request) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
     async with get_pool(request).connection() as conn:
         yield conn
-
-
-def get_hub(request: Request) -> LiveHub:
-    hub: LiveHub = request.app.state.hub
-    return hub
 
 
 def utc_now() -> datetime:

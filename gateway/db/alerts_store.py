@@ -19,6 +19,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from gateway.mqtt import topics
 from gateway.timefmt import iso
 from services.alerts import (
     Alert,
@@ -132,6 +133,12 @@ RETURNING {ALERT_COLUMNS}, (xmax = 0) AS inserted,
 """
 
 
+def robot_command(robot_id: str, cmd: str, reason: str, alert_id: str) -> tuple[str, tuple[str, Jsonb]]:
+    """The outbox insert of a ``pause``/``resume`` for a robot (docs/contract.md, "Robot commands")."""
+    payload = {"cmd": cmd, "reason": reason, "alert_id": alert_id}
+    return "INSERT INTO outbox (topic, payload) VALUES (%s, %s)", (topics.robot_command(robot_id), Jsonb(payload))
+
+
 @dataclass(frozen=True)
 class ToRaise:
     """A draft with what the database keeps beside it: rule details and the linked robot's state."""
@@ -164,9 +171,7 @@ def upsert_drafts(
             assert row is not None  # INSERT ... RETURNING always returns the row
             alert, inserted = alert_from_row(row), bool(row["inserted"])
             if inserted and draft.robot_id and draft.rule in PAUSE_RULES and not draft.late:
-                command = {"cmd": "pause", "reason": draft.rule, "alert_id": alert.alert_id}
-                cur.execute("INSERT INTO outbox (topic, payload) VALUES (%s, %s)",
-                            (f"vigie/v1/robots/{draft.robot_id}/command", Jsonb(command)))  # fmt: skip
+                cur.execute(*robot_command(draft.robot_id, "pause", draft.rule, alert.alert_id))
             if inserted:
                 cur.execute(
                     "INSERT INTO alert_events (alert_id, at, actor, action, details) VALUES (%s, %s, %s, %s, %s)",
@@ -221,10 +226,8 @@ async def transition(
             (alert_id, now, by, action, orjson.dumps(details).decode()),
         )
         if action == "resolved" and changed.draft.robot_id and changed.draft.rule in PAUSE_RULES:
-            command = {"cmd": "resume", "reason": f"alert resolved: {reason.value if reason else ''}",
-                       "alert_id": changed.alert_id}  # fmt: skip
-            await cur.execute("INSERT INTO outbox (topic, payload) VALUES (%s, %s)",
-                              (f"vigie/v1/robots/{changed.draft.robot_id}/command", Jsonb(command)))  # fmt: skip
+            reason_text = f"alert resolved: {reason.value if reason else ''}"
+            await cur.execute(*robot_command(changed.draft.robot_id, "resume", reason_text, changed.alert_id))
         body = alert_json(changed, row)
         await cur.execute(
             "SELECT pg_notify(%s, %s)",
@@ -280,9 +283,7 @@ def cancel_by_wearer(conn: psycopg.Connection[Any], subject_type: str, subject_i
         cur.execute("INSERT INTO alert_events (alert_id, at, actor, action, details) VALUES (%s, %s, 'wearer',"
                     " 'resolved', %s)", (row["alert_id"], at, Jsonb({"reason": "false_alarm"})))  # fmt: skip
         if done.draft.robot_id and rule in PAUSE_RULES:
-            command = {"cmd": "resume", "reason": "fall cancelled by the wearer", "alert_id": done.alert_id}
-            cur.execute("INSERT INTO outbox (topic, payload) VALUES (%s, %s)",
-                        (f"vigie/v1/robots/{done.draft.robot_id}/command", Jsonb(command)))  # fmt: skip
+            cur.execute(*robot_command(done.draft.robot_id, "resume", "fall cancelled by the wearer", done.alert_id))
         _announce(cur, done, row)
     return True
 

@@ -98,7 +98,3 @@ def record_webhook(conn: Conn, notification_id: int, ok: bool, response: str, no
                  ("sent" if ok else "failed", now, response[:1000], notification_id))  # fmt: skip
     conn.commit()
 
-
-def enqueue(conn: Conn, topic: str, payload: dict[str, Any]) -> None:
-    """Add a message to the outbox inside the caller's transaction."""
-    conn.execute("INSERT INTO outbox (topic, payload) VALUES (%s, %s)", (topic, orjson.dumps(payload).decode()))

@@ -14,8 +14,6 @@ from datetime import datetime
 import orjson
 import psycopg
 
-from gateway.db.alerts_store import ToRaise, upsert_drafts
-from services.alerts import Alert
 from services.model import Assignment, DeviceLink, Received, RobotState
 
 _FRAME_COLUMNS = (
@@ -223,9 +221,6 @@ class IngestStore:
             )
             self.notify("vigie_live", {"type": "device.status", "device_id": change.device_id,
                                        "status": change.link.value})  # fmt: skip
-
-    def upsert_alerts(self, drafts: Sequence[ToRaise], now: datetime) -> list[tuple[Alert, bool]]:
-        return upsert_drafts(self.conn, drafts, now)
 
     def notify(self, channel: str, message: dict[str, object]) -> None:
         # NOTIFY is transactional: listeners hear it only if the batch commits.
