@@ -113,7 +113,7 @@ class IngestPipeline:
         except BaseException:
             self.store.rollback()
             raise
-        self._count(decoded, received, new, raised, robots_new, now)
+        self._count(decoded, new, raised, robots_new, now)
         return decoded
 
     def tick(self, now: datetime) -> None:
@@ -154,8 +154,8 @@ class IngestPipeline:
         return rows
 
     @staticmethod
-    def _count(decoded: Decoded, received: list[Received], new: list[Received],
-               raised: list[tuple[Alert, bool]], robots_new: int, now: datetime) -> None:  # fmt: skip
+    def _count(decoded: Decoded, new: list[Received], raised: list[tuple[Alert, bool]], robots_new: int,
+               now: datetime) -> None:  # fmt: skip
         metrics.FRAMES_RECEIVED.inc(len(decoded.frames))
         metrics.FRAMES_STORED.inc(len(new))
         metrics.FRAMES_DUPLICATE.inc(len(decoded.frames) - len(new))
