@@ -5,7 +5,7 @@
 import * as api from "./api.js";
 import { flashIfNew } from "./cues.js";
 import { el, fill, query, reconcile } from "./dom.js";
-import { formatClock } from "./format.js";
+import { formatClock, formatQuantity } from "./format.js";
 import { has, t } from "./i18n.js";
 import { readPref, writePref } from "./prefs.js";
 import { state, upsertAlert } from "./state.js";
@@ -61,6 +61,10 @@ function drawAlert(alert, element = el("li")) {
   if (alert.escalation_level > 0) {
     badges.push(el("span", { class: "badge badge--escalation" }, t("alert.escalation", { n: alert.escalation_level })));
   }
+  if (alert.cleared_at) {
+    badges.push(el("span", { class: "badge badge--cleared", dataset: { testid: "alert-cleared" },
+      title: t("alert.cleared_at", { time: formatClock(alert.cleared_at) }) }, t("alert.cleared")));
+  }
 
   const actions = [];
   if (alert.status === "raised") {
@@ -79,6 +83,8 @@ function drawAlert(alert, element = el("li")) {
       el("span", { class: "alert__subject" }, subjectLabel(alert)),
       ...badges),
     alert.message ? el("p", { class: "alert__message" }, alert.message) : null,
+    robotLine(alert),
+    fallLine(alert),
     el("p", { class: "alert__meta" },
       el("span", { class: "alert__status" }, t(`status.${alert.status}`)),
       " · ",
@@ -86,6 +92,7 @@ function drawAlert(alert, element = el("li")) {
         el("span", { "aria-hidden": "true", dataset: { since: alert.raised_at } }),
         el("span", { class: "visually-hidden" }, t("alert.raised_at", { time: formatClock(alert.raised_at) })))),
     handlingLine(alert),
+    commentLine(state.lastComments.get(alert.alert_id)),
     actions.length ? el("div", { class: "alert__actions" }, ...actions) : null,
   );
 
@@ -96,6 +103,40 @@ function drawAlert(alert, element = el("li")) {
     (sameAction ?? element.querySelector("button") ?? element).focus();
   }
   return element;
+}
+
+const FALL_RULES = new Set(["fall", "man_down"]);
+
+// A joint incident: an agent's fall, SOS or man-down near a robot, which the gateway paused.
+function robotLine(alert) {
+  if (!alert.robot_id || !alert.agent_id) return null;
+  const distanceM = alert.details?.robot_distance_m;
+  const parts = [t("alert.robot", { robot: alert.robot_id }), alert.robot_state?.kind];
+  if (distanceM !== null && distanceM !== undefined) {
+    parts.push(t("alert.robot_distance", { distance: formatQuantity("unit.m", distanceM, 1) }));
+  }
+  parts.push(t("alert.robot_paused"));
+  return el("p", { class: "alert__robot", dataset: { testid: "alert-robot", robotId: alert.robot_id } },
+    parts.filter(Boolean).join(" · "));
+}
+
+function fallLine(alert) {
+  if (!FALL_RULES.has(alert.rule)) return null;
+  const { peak_acc_ms2: peakAccMs2, cancel_window_s: cancelWindowS } = alert.details ?? {};
+  const parts = [];
+  if (peakAccMs2 !== null && peakAccMs2 !== undefined) {
+    parts.push(t("alert.peak_acc", { value: formatQuantity("unit.ms2", peakAccMs2, 1) }));
+  }
+  if (cancelWindowS !== null && cancelWindowS !== undefined) {
+    parts.push(t("alert.cancel_window", { value: formatQuantity("unit.s", cancelWindowS) }));
+  }
+  return parts.length ? el("p", { class: "alert__meta", dataset: { testid: "alert-fall" } }, parts.join(" · ")) : null;
+}
+
+function commentLine(comment) {
+  if (!comment) return null;
+  return el("p", { class: "alert__handling", dataset: { testid: "alert-comment" } },
+    t("alert.last_comment", { by: comment.by, time: formatClock(comment.at), text: comment.text }));
 }
 
 function handlingLine(alert) {

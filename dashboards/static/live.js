@@ -10,7 +10,7 @@ import { announceNewCritical } from "./cues.js";
 import { query } from "./dom.js";
 import { t } from "./i18n.js";
 import {
-  applySnapshot, setDeviceLink, setServerTime, state, upsertAgent, upsertAlert, upsertRobots,
+  applySnapshot, setDeviceLink, setLastComment, setServerTime, state, upsertAgent, upsertAlert, upsertRobots,
 } from "./state.js";
 
 const indicator = query("connection-state");
@@ -75,6 +75,9 @@ function applyMessage(message) {
       break;
     case "alert.updated":
       upsertAlert(message.alert);
+      break;
+    case "alert.comment":
+      setLastComment(message);
       break;
     case "agents.changed":
       for (const agent of message.items) upsertAgent(agent);

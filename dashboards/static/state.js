@@ -15,6 +15,7 @@ export const PANELS = ["alerts", "agents", "robots"];
 export const state = {
   alerts: new Map(), // alert_id -> Alert
   resolvedSeenAt: new Map(), // alert_id -> Date.now() when this page learnt it was resolved
+  lastComments: new Map(), // alert_id -> {by, text, at}, the latest comment heard live
   agents: new Map(), // agent_id -> Agent
   robots: new Map(), // robot_id -> Robot
   deviceLinks: new Map(), // device_id -> "online" | "offline"
@@ -60,12 +61,26 @@ export function upsertAlert(alert) {
   markDirty("alerts");
 }
 
+/** Records the latest comment on an alert, from the live stream (there is no REST call for it). */
+export function setLastComment({ alert_id: alertId, by, text, at }) {
+  const known = state.lastComments.get(alertId);
+  if (known && Date.parse(known.at) > Date.parse(at)) return;
+  state.lastComments.set(alertId, { by, text, at });
+  // The feed redraws an alert when its record object changes; give it a new one.
+  const alert = state.alerts.get(alertId);
+  if (alert) {
+    state.alerts.set(alertId, { ...alert });
+    markDirty("alerts");
+  }
+}
+
 /** Drops resolved alerts that have lingered long enough; runs each second. */
 export function pruneResolved() {
   for (const [alertId, seenAt] of state.resolvedSeenAt) {
     if (Date.now() - seenAt < RESOLVED_LINGER_MS) continue;
     state.resolvedSeenAt.delete(alertId);
     state.alerts.delete(alertId);
+    state.lastComments.delete(alertId);
     markDirty("alerts");
   }
 }

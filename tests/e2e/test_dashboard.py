@@ -18,6 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, WebSocketRoute, expect, sync_playwright
 
+from tests.gateway_harness import Publisher
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -34,6 +35,9 @@ class Stack(Protocol):
     """What the session fixture ``stack`` (tests/e2e/conftest.py) offers these tests."""
 
     http_url: str
+    http: httpx.Client
+    mqtt_host: str
+    mqtt_port: int
 
     def publish_frame(self, payload: dict[str, Any]) -> None: ...
 
@@ -170,6 +174,37 @@ def test_sos_appears_live_and_its_handling_shows_on_another_screen(
     expect(seen.get_by_test_id("resolve")).to_have_count(0)
     supervisor.screenshot(path=artifacts / "sos-resolved.png", full_page=True)
     observer.screenshot(path=artifacts / "sos-resolved-other-screen.png", full_page=True)
+
+
+def test_sos_near_a_robot_shows_the_linked_robot_and_the_latest_comment(
+    dashboard: OpenDashboard, stack: Stack, wearer: Wearer, artifacts: Path
+) -> None:
+    robot_id = f"robot-e2e-{uuid.uuid4().hex[:8]}"
+    page = dashboard()
+    publisher = Publisher(stack.mqtt_host, stack.mqtt_port)
+    try:
+        publisher.robot({"v": 1, "robot_id": robot_id, "seq": 1, "ts": frame(wearer.device_id, 0)["ts"],
+                         "kind": "follower", "pose": {"x_m": 0, "y_m": 0, "lat": 48.85001, "lon": 2.35001},
+                         "speed_ms": 1.0})  # fmt: skip
+    finally:
+        publisher.close()
+    expect(page.locator(f'[data-testid="robot-row"][data-robot-id="{robot_id}"]')).to_be_visible()
+
+    stack.publish_frame(frame(wearer.device_id, 1, sos=True, gps={"lat": 48.85, "lon": 2.35}))
+    alert = alert_of(page, wearer)
+    linked = alert.get_by_test_id("alert-robot")
+    expect(linked).to_be_visible(timeout=2000)
+    expect(linked).to_contain_text(robot_id)
+    expect(linked).to_contain_text("follower")
+    expect(linked).to_contain_text("mis en pause")
+
+    alert_id = alert.get_attribute("data-alert-id")
+    response = stack.http.post(f"/api/v1/alerts/{alert_id}/comments", json={"by": "Marc", "text": "on my way"})
+    assert response.status_code == 201, response.text
+    comment = alert.get_by_test_id("alert-comment")
+    expect(comment).to_contain_text("Marc")
+    expect(comment).to_contain_text("on my way")
+    page.screenshot(path=artifacts / "sos-near-robot-commented.png", full_page=True)
 
 
 def test_language_toggle_switches_to_english_and_back_and_is_remembered(
