@@ -6,11 +6,11 @@ robot must stop moving around the person on the ground until the alert is resolv
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
+from services.geo import haversine_m
+
 PAUSE_RULES = frozenset({"sos", "fall", "man_down"})
 
 
@@ -19,14 +19,6 @@ class RobotPosition:
     robot_id: str
     lat: float
     lon: float
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres between two WGS-84 positions (haversine formula)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def nearest_robot(lat: float, lon: float, robots: Iterable[RobotPosition],

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from services.errors import DomainError
+from services.geo import local_to_latlon
 
 CONTRACT_VERSION = 1
 MAX_FAULTS = 32
@@ -27,7 +28,6 @@ MAX_PAYLOAD_KG = 2000.0
 MAX_POSITION_M = 1_000_000.0
 PAUSED_MODE = "paused"
 
-METRES_PER_DEG_LAT = 111_320.0
 
 # diagnostic_msgs/DiagnosticStatus levels (ERROR = 2, STALE = 3): warnings are not faults.
 DIAGNOSTIC_ERROR = 2
@@ -36,18 +36,6 @@ DIAGNOSTIC_ERROR = 2
 def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
     """Heading (rad, in ±π) about the z axis of a unit quaternion (ZYX Euler convention, REP 103)."""
     return math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
-
-
-def local_to_latlon(lat0_deg: float, lon0_deg: float, x_m: float, y_m: float) -> tuple[float, float]:
-    """WGS 84 (lat, lon) of a map point ``x_m`` east, ``y_m`` north of the map origin (``lat0_deg``, ``lon0_deg``).
-
-    Equirectangular, exact enough within a district: the same formula as ``simulations.crew.local_to_latlon``
-    (a scalar copy, so the robot bridge does not depend on the simulators), hence a simulated worker and the
-    robot beside them get the same GPS for the same map point and the gateway can link the two.
-    """
-    lat = lat0_deg + y_m / METRES_PER_DEG_LAT
-    lon = lon0_deg + x_m / (METRES_PER_DEG_LAT * math.cos(math.radians(lat0_deg)))
-    return lat, lon
 
 
 def faults_from_diagnostics(statuses: Iterable[tuple[int, str, str]]) -> list[str]:
@@ -152,7 +140,8 @@ class StateBuilder:
             odo = self._odometry
             state["pose"] = {"x_m": odo.x_m, "y_m": odo.y_m, "yaw_rad": odo.yaw_rad}
             if self.origin_deg is not None:
-                lat, lon = local_to_latlon(*self.origin_deg, odo.x_m, odo.y_m)
+                lat_deg, lon_deg = local_to_latlon(*self.origin_deg, odo.x_m, odo.y_m)
+                lat, lon = float(lat_deg), float(lon_deg)
                 state["pose"].update(lat=_clamp(lat, -90.0, 90.0), lon=math.remainder(lon, 360.0))
             state["speed_ms"] = odo.speed_ms
         if self._battery_pct is not None:

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 import orjson
-from numpy.typing import ArrayLike
 
-from simulations.agents import Activity, CrewModel, FloatArray
+from services.geo import local_to_latlon
+from simulations.agents import Activity, CrewModel
 from simulations.imu import synthesise_imu
 from simulations.incidents import Incidents
 from simulations.roster import Roster
@@ -23,16 +23,6 @@ from simulations.timebase import at, rfc3339_ms, utc_second
 from simulations.weather import Weather
 
 Frame = dict[str, Any]
-METRES_PER_DEG_LAT = 111_320.0
-
-
-def local_to_latlon(lat0: ArrayLike, lon0: ArrayLike, x_m: ArrayLike, y_m: ArrayLike,
-                    ) -> tuple[FloatArray, FloatArray]:
-    """Equirectangular offset (x east, y north, metres) from an area's centre: exact enough within a district."""
-    lat = np.asarray(lat0, dtype=np.float64) + np.asarray(y_m, dtype=np.float64) / METRES_PER_DEG_LAT
-    scale = METRES_PER_DEG_LAT * np.cos(np.radians(np.asarray(lat0, dtype=np.float64)))
-    lon = np.asarray(lon0, dtype=np.float64) + np.asarray(x_m, dtype=np.float64) / scale
-    return lat, lon
 
 
 def sequence_base(start: datetime) -> int:

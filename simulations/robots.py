@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from services.geo import local_to_latlon
 from simulations.agents import Activity, CrewModel
-from simulations.crew import local_to_latlon
 from simulations.incidents import Incidents
 from simulations.roster import RobotKind, RobotSpec, Roster
 from simulations.timebase import at, rfc3339_ms, utc_second

@@ -1,7 +1,7 @@
 """The workers of a robot world wear simulated wearables: one MQTT contract v1 frame per worker per second.
 
 Frames are minimal but valid (``gateway/contract/frame.schema.json``): id, seq, time, GPS from the world
-position placed around Paris (``crew.local_to_latlon``), heart rate, and one second of waist IMU whose shape
+position placed around Paris (``services.geo.local_to_latlon``), heart rate, and one second of waist IMU whose shape
 follows what the worker does: upright and still, a gait bounce when walking, and, in the second a scripted
 fall happens, the free-fall dip, impact spike and lying-still pattern fall detectors key on (same timings as
 ``simulations.imu``), then gravity on a horizontal axis.
@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-from simulations.crew import local_to_latlon, sequence_base
+from services.geo import local_to_latlon
+from simulations.crew import sequence_base
 from simulations.imu import FALL_ONSET_S, FREE_FALL_S, G_MS2, IMPACT_S
 from simulations.publisher import BrokerAddress, Message, MqttPublisher, frame_topic
 from simulations.robot_world.world import FloatArray, Worker, WorkerState, World
