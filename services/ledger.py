@@ -44,6 +44,12 @@ class ExposureProfile:
 DEFAULT_PROFILE = ExposureProfile()
 
 
+def profile(hearing_attenuation_db: float, task: str, acclimatised: bool) -> ExposureProfile:
+    """The profile as registered; an unknown task (an older registry value) falls back to the default task."""
+    known = Task(task) if task in Task._value2member_map_ else DEFAULT_PROFILE.task
+    return ExposureProfile(hearing_attenuation_db, known, acclimatised)
+
+
 @dataclass(frozen=True, slots=True)
 class DayDelta:
     """One agent-day's increment; ``merge`` is commutative and associative."""

@@ -8,17 +8,13 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from services.exposure.heat import Task
-from services.ledger import ExposureProfile
+from services.ledger import ExposureProfile, profile
 
 Conn = psycopg.AsyncConnection[Any]
 
 
 def profile_of(row: dict[str, Any]) -> ExposureProfile:
-    task = row["task"]
-    known = task in Task._value2member_map_
-    return ExposureProfile(row["hearing_attenuation_db"], Task(task) if known else Task.COLLECTOR_WALKING,
-                           row["acclimatised"])  # fmt: skip
+    return profile(row["hearing_attenuation_db"], row["task"], row["acclimatised"])
 
 
 async def agent(conn: Conn, agent_id: str) -> dict[str, Any] | None:

@@ -13,8 +13,7 @@ from typing import Any
 
 import psycopg
 
-from services.exposure.heat import Task
-from services.ledger import DayDelta, ExposureProfile, heat_strain_for_day
+from services.ledger import DayDelta, ExposureProfile, heat_strain_for_day, profile
 from services.model import Received
 
 _DAY_COLUMNS = (
@@ -84,11 +83,8 @@ def profiles(conn: psycopg.Connection[Any], agent_ids: Sequence[str]) -> dict[st
         "SELECT agent_id, hearing_attenuation_db, task, acclimatised FROM agents WHERE agent_id = ANY(%s)",
         (list(agent_ids),),
     ).fetchall()
-    out: dict[str, ExposureProfile] = {}
-    for agent_id, attenuation_db, task, acclimatised in rows:
-        known = task in Task._value2member_map_
-        out[agent_id] = ExposureProfile(attenuation_db, Task(task) if known else Task.COLLECTOR_WALKING, acclimatised)
-    return out
+    return {str(agent_id): profile(attenuation_db, task, acclimatised)
+            for agent_id, attenuation_db, task, acclimatised in rows}  # fmt: skip
 
 
 def crews(conn: psycopg.Connection[Any], subject_ids: Sequence[str]) -> dict[str, str | None]:
