@@ -40,6 +40,11 @@ ALERT_COLUMNS = (
     " acknowledged_at, resolved_by, resolved_at, resolution, resolution_comment, site_id, cleared_at, details,"
     " robot_state"
 )
+# Every read of an alert returns its columns and the agent's display name (the public JSON has both).
+SELECT_ALERTS = (
+    f"SELECT {ALERT_COLUMNS}, (SELECT display_name FROM agents g WHERE g.agent_id = alerts.agent_id)"
+    " AS agent_name FROM alerts"
+)
 LIVE_CHANNEL = "vigie_live"
 
 
@@ -185,10 +190,7 @@ def upsert_drafts(
     return out
 
 
-_SELECT_ONE = (
-    f"SELECT {ALERT_COLUMNS}, (SELECT display_name FROM agents g WHERE g.agent_id = alerts.agent_id)"
-    " AS agent_name FROM alerts WHERE alert_id = %s"
-)
+_SELECT_ONE = SELECT_ALERTS + " WHERE alert_id = %s"
 
 
 async def transition(
@@ -238,8 +240,7 @@ async def transition(
 
 def _open_alert(cur: psycopg.Cursor[Any], subject_type: str, subject_id: str, rule: str) -> dict[str, Any] | None:
     cur.execute(
-        f"SELECT {ALERT_COLUMNS}, (SELECT display_name FROM agents g WHERE g.agent_id = alerts.agent_id)"
-        " AS agent_name FROM alerts WHERE subject_type = %s AND subject_id = %s AND rule = %s"
+        SELECT_ALERTS + " WHERE subject_type = %s AND subject_id = %s AND rule = %s"
         " AND status <> 'resolved' FOR UPDATE",
         (subject_type, subject_id, rule),
     )

@@ -9,7 +9,7 @@ import orjson
 import psycopg
 from psycopg.rows import dict_row
 
-from gateway.db.alerts_store import ALERT_COLUMNS, LIVE_CHANNEL, row_json
+from gateway.db.alerts_store import LIVE_CHANNEL, SELECT_ALERTS, row_json
 from services.escalation import EscalationLevel, due_levels
 
 Conn = psycopg.Connection[Any]
@@ -30,8 +30,7 @@ def escalate_due(conn: Conn, now: datetime) -> int:
         by_site = chains(conn)
         with conn.cursor(row_factory=dict_row) as cur:
             cur.execute(
-                f"SELECT {ALERT_COLUMNS}, (SELECT display_name FROM agents g"
-                " WHERE g.agent_id = alerts.agent_id) AS agent_name FROM alerts WHERE status = 'raised'"
+                SELECT_ALERTS + " WHERE status = 'raised'"
                 " ORDER BY raised_at FOR UPDATE SKIP LOCKED"
             )
             rows = cur.fetchall()

@@ -9,7 +9,7 @@ import orjson
 import psycopg
 from psycopg.rows import dict_row
 
-from gateway.db.alerts_store import ALERT_COLUMNS, row_json
+from gateway.db.alerts_store import SELECT_ALERTS, row_json
 from gateway.timefmt import iso
 
 Conn = psycopg.AsyncConnection[Any]
@@ -85,8 +85,7 @@ async def alerts(conn: Conn, status: str | None, agent_id: str | None, limit: in
     )
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            f"SELECT {ALERT_COLUMNS}, (SELECT display_name FROM agents g WHERE g.agent_id = alerts.agent_id)"
-            " AS agent_name FROM alerts WHERE status = ANY(%s) AND (%s::text IS NULL OR agent_id = %s)"
+            SELECT_ALERTS + " WHERE status = ANY(%s) AND (%s::text IS NULL OR agent_id = %s)"
             " ORDER BY raised_at DESC LIMIT %s",
             (statuses, agent_id, agent_id, limit),
         )
@@ -97,8 +96,7 @@ async def alerts(conn: Conn, status: str | None, agent_id: str | None, limit: in
 async def alert(conn: Conn, alert_id: str) -> dict[str, Any] | None:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            f"SELECT {ALERT_COLUMNS}, (SELECT display_name FROM agents g WHERE g.agent_id = alerts.agent_id)"
-            " AS agent_name FROM alerts WHERE alert_id = %s",
+            SELECT_ALERTS + " WHERE alert_id = %s",
             (alert_id,),
         )
         row = await cur.fetchone()
