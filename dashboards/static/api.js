@@ -3,6 +3,28 @@
 
 const API_ROOT = "api/v1/";
 const REQUEST_TIMEOUT_MS = 10_000;
+const REPORT_TIMEOUT_MS = 60_000; // a PDF is drawn on request
+// The bearer token lives in this tab's sessionStorage: closing the tab logs out, and other sites cannot read it.
+const TOKEN_KEY = "vigie.token";
+const unauthorisedListeners = new Set();
+
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(value) {
+  if (value) sessionStorage.setItem(TOKEN_KEY, value);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** `listener()` runs when the server refuses our token (401, or the live socket closed with 4401). */
+export function onUnauthorised(listener) {
+  unauthorisedListeners.add(listener);
+}
+
+function unauthorised() {
+  for (const listener of unauthorisedListeners) listener();
+}
 
 /** The server answered with an error status; `detail` is its message when it sent one. */
 export class ApiError extends Error {
@@ -17,6 +39,7 @@ export class ApiError extends Error {
 async function request(method, path, body) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token()) headers.Authorization = `Bearer ${token()}`;
   const response = await fetch(new URL(API_ROOT + path, document.baseURI), {
     method,
     headers,
@@ -25,10 +48,31 @@ async function request(method, path, body) {
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   const payload = await response.json().catch(() => null);
+  if (response.status === 401) unauthorised();
   if (!response.ok) {
     throw new ApiError(response.status, typeof payload?.detail === "string" ? payload.detail : null);
   }
   return payload;
+}
+
+/** OAuth2 password flow: stores and returns the token; throws ApiError 401 on wrong credentials. */
+export async function login(username, password) {
+  const response = await fetch(new URL(API_ROOT + "auth/token", document.baseURI), {
+    method: "POST",
+    headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ username, password }),
+    cache: "no-store",
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const payload = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, typeof payload?.detail === "string" ? payload.detail : null);
+  setToken(payload.access_token);
+  return payload;
+}
+
+/** Who the token says we are: {subject, role, crew_ids, agent_id, names_allowed}. */
+export function whoAmI() {
+  return request("GET", "me");
 }
 
 /** Open alerts (raised or acknowledged), newest first. */
@@ -43,6 +87,41 @@ export async function listAgents() {
 
 export async function listRobots() {
   return (await request("GET", "robots")).items;
+}
+
+/** Crews with their work area (a GeoJSON Polygon or null) and head counts. */
+export async function listCrews() {
+  return (await request("GET", "crews")).items;
+}
+
+/** The offline basemap: a GeoJSON FeatureCollection (features carry `properties.kind` and `name`). */
+export function getBasemap() {
+  return request("GET", "basemap");
+}
+
+/** One agent's exposure curves for a local day (`day` = YYYY-MM-DD, or today when omitted). */
+export function getAgentExposureToday(agentId, day) {
+  const query = day ? `?day=${encodeURIComponent(day)}` : "";
+  return request("GET", `agents/${encodeURIComponent(agentId)}/exposure/today${query}`);
+}
+
+/**
+ * A file the API serves (a PDF report) as a Blob. A plain link cannot send the bearer token, so the page
+ * fetches the file and hands it to the browser itself. `path` is relative to api/v1/, query included.
+ */
+export async function getFile(path) {
+  const headers = token() ? { Authorization: `Bearer ${token()}` } : {};
+  const response = await fetch(new URL(API_ROOT + path, document.baseURI), {
+    headers,
+    cache: "no-store",
+    signal: AbortSignal.timeout(REPORT_TIMEOUT_MS),
+  });
+  if (response.status === 401) unauthorised();
+  if (!response.ok) {
+    const payload = await response.json().catch(() => null);
+    throw new ApiError(response.status, typeof payload?.detail === "string" ? payload.detail : null);
+  }
+  return response.blob();
 }
 
 /** Returns the updated alert; throws ApiError 409 when it was already acknowledged or resolved. */
@@ -68,13 +147,17 @@ export function connectLive({ onOpen, onMessage, onClose }, { minDelayMs = 500, 
   let socket = null;
   let openedAt = 0;
   let attempt = 0;
+  let retry = null; // the pending reconnection while disconnected
 
   function open() {
+    retry = null;
     const url = new URL(API_ROOT + "live", document.baseURI);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     socket = new WebSocket(url);
     socket.addEventListener("open", () => {
       openedAt = Date.now();
+      // The first message authenticates this socket (no headers on a browser WebSocket, no token in URLs).
+      socket.send(JSON.stringify({ type: "auth", token: token() ?? "" }));
       onOpen();
     });
     socket.addEventListener("message", (event) => {
@@ -88,22 +171,30 @@ export function connectLive({ onOpen, onMessage, onClose }, { minDelayMs = 500, 
       onMessage(message);
     });
     // An "error" event is always followed by "close", so reconnection is handled here alone.
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
+      if (event.code === 4401) unauthorised();
       if (openedAt && Date.now() - openedAt >= STABLE_MS) attempt = 0;
       openedAt = 0;
       socket = null;
       onClose();
       const ceilingMs = Math.min(maxDelayMs, minDelayMs * 2 ** attempt);
       attempt += 1;
-      setTimeout(open, ceilingMs / 2 + (Math.random() * ceilingMs) / 2);
+      retry = setTimeout(open, ceilingMs / 2 + (Math.random() * ceilingMs) / 2);
     });
   }
 
   open();
   return {
-    /** Drops the current connection so the usual reconnect (and resync) happens. */
+    /** Drops the current connection so the usual reconnect (and resync) happens; while disconnected,
+     * reconnects now rather than at the end of the backoff (after signing in). */
     reconnect() {
-      socket?.close(4000, "client resync");
+      if (socket) {
+        socket.close(4000, "client resync");
+      } else if (retry !== null) {
+        clearTimeout(retry);
+        attempt = 0;
+        open();
+      }
     },
   };
 }

@@ -3,19 +3,23 @@
 //
 //   live.js   REST snapshot on every (re)connect, then WebSocket messages, applied to the store
 //   state.js  the store; each change marks a panel dirty and asks for one animation frame
-//   alerts.js, crew.js, robots.js   one panel each, redrawn on that frame if it changed
+//   alerts.js, crew.js, robots.js, map.js   one panel each, redrawn on that frame if it changed
+//   agent.js  the agent page (today's exposure curves), opened from a tile or the map
 //   cues.js   flash and beep for new critical alerts, and the sound toggle
 //   format.js, dom.js, i18n.js, api.js, prefs.js   shared helpers
 //
 // The language toggle lives here because a language change redraws every panel.
 
+import { renderAgentPage, wireAgentPage } from "./agent.js";
 import { renderAlerts, wireAlerts } from "./alerts.js";
+import { drawUser, wireAuth } from "./auth.js";
 import { renderCrewBoard } from "./crew.js";
 import { drawSoundToggle, wireSound } from "./cues.js";
 import { query } from "./dom.js";
 import { refreshSince } from "./format.js";
 import { lang, onLangChange, t, toggleLang, translatePage } from "./i18n.js";
-import { startLive } from "./live.js";
+import { reconnectLive, startLive } from "./live.js";
+import { renderMap, wireMap } from "./map.js";
 import { renderRobots } from "./robots.js";
 import { PANELS, onFrame, pruneResolved, state, takeDirty } from "./state.js";
 
@@ -28,6 +32,9 @@ function render(force) {
   if (panels.has("alerts")) renderAlerts(force);
   if (panels.has("agents")) renderCrewBoard(force);
   if (panels.has("robots")) renderRobots(force);
+  // The map shows agents, robots and crews' areas, and redraws itself when its view moves ("map").
+  if (["agents", "robots", "crews", "map"].some((panel) => panels.has(panel))) renderMap(force);
+  if (force) renderAgentPage(force);
   updateElapsed();
 }
 
@@ -42,11 +49,15 @@ function drawLanguage() {
   langToggle.title = t("lang.toggle_title");
   langToggle.lang = lang() === "fr" ? "en" : "fr";
   drawSoundToggle();
+  drawUser();
 }
 
 onFrame(() => render(false));
+wireAuth(reconnectLive);
 wireAlerts();
 wireSound();
+wireMap();
+wireAgentPage();
 langToggle.addEventListener("click", toggleLang);
 onLangChange(() => {
   drawLanguage();

@@ -51,3 +51,8 @@ export function reconcile(container, items, keyOf, draw, force) {
   for (const [key, entry] of previous) if (!next.has(key)) entry.element.remove();
   rendered.set(container, next);
 }
+
+/** Sets `element`'s text only when it differs, so an unchanged value costs no style or layout. */
+export function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}

@@ -10,7 +10,7 @@ import { announceNewCritical } from "./cues.js";
 import { query } from "./dom.js";
 import { t } from "./i18n.js";
 import {
-  applySnapshot, setDeviceLink, setLastComment, setServerTime, state, upsertAgent, upsertAlert, upsertRobots,
+  applySnapshot, setDeviceLink, setLastComment, setServerTime, state, upsertAgents, upsertAlert, upsertRobots,
 } from "./state.js";
 
 const indicator = query("connection-state");
@@ -20,6 +20,11 @@ const banner = query("connection-banner");
 let live = null;
 let generation = 0; // one per connection: a snapshot answering for a dropped connection is discarded
 let buffered = null; // null when no snapshot is loading
+
+/** Drops and reopens the live connection at once (after signing in, with the new token). */
+export function reconnectLive() {
+  live?.reconnect();
+}
 
 /** Opens the live connection, for as long as the page lives (api.connectLive reconnects). */
 export function startLive() {
@@ -48,9 +53,10 @@ export function startLive() {
 }
 
 async function loadSnapshot(forGeneration) {
-  let alerts, agents, robots;
+  let alerts, agents, robots, crews;
   try {
-    [alerts, agents, robots] = await Promise.all([api.listOpenAlerts(), api.listAgents(), api.listRobots()]);
+    [alerts, agents, robots, crews] = await Promise.all([
+      api.listOpenAlerts(), api.listAgents(), api.listRobots(), api.listCrews()]);
   } catch (error) {
     console.warn("snapshot failed, reconnecting:", error);
     if (forGeneration === generation) live.reconnect();
@@ -58,7 +64,7 @@ async function loadSnapshot(forGeneration) {
   }
   if (forGeneration !== generation) return;
 
-  for (const missed of applySnapshot({ alerts, agents, robots })) announceNewCritical(missed);
+  for (const missed of applySnapshot({ alerts, agents, robots, crews })) announceNewCritical(missed);
   const replay = buffered;
   buffered = null;
   for (const message of replay) applyMessage(message);
@@ -80,7 +86,7 @@ function applyMessage(message) {
       setLastComment(message);
       break;
     case "agents.changed":
-      for (const agent of message.items) upsertAgent(agent);
+      upsertAgents(message.items);
       break;
     case "robots.changed":
       upsertRobots(message.items);

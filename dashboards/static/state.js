@@ -5,12 +5,16 @@
 // resolved), whatever order the replies and live messages arrive in. And updates are coalesced: each
 // change marks its panel dirty and asks for one animation frame, so a burst of messages (10,000 agents
 // reporting) costs one render, of the panels that changed.
+//
+// With 10,000 agents a panel must not walk every agent on each frame, so the store also keeps what the
+// map needs as the records change (each crew's head counts, the agents placed on the map) and which
+// agent wears which device: an update costs the agents it brings, a render the records it draws.
 
 const RESOLVED_LINGER_MS = 60_000; // a resolved alert stays in the feed, greyed, for everyone to see
 const STATUS_ORDER = ["raised", "acknowledged", "resolved"];
 
 /** The panels a change can mark dirty, each drawn by its own module. */
-export const PANELS = ["alerts", "agents", "robots"];
+export const PANELS = ["alerts", "agents", "robots", "crews", "map"];
 
 export const state = {
   alerts: new Map(), // alert_id -> Alert
@@ -18,7 +22,11 @@ export const state = {
   lastComments: new Map(), // alert_id -> {by, text, at}, the latest comment heard live
   agents: new Map(), // agent_id -> Agent
   robots: new Map(), // robot_id -> Robot
+  crews: new Map(), // crew_id -> Crew (name, site, work area), from the snapshot
   deviceLinks: new Map(), // device_id -> "online" | "offline"
+  crewCounts: new Map(), // crew_id -> {agents, inAlert}: the crew's agents, and those in alert, as the store has them
+  countsVersion: 0, // bumped when a head count in crewCounts changes
+  located: new Map(), // agent_id -> Agent, the agents whose record carries a position (the server sends it only in alert)
   // Bumped when an agent appears, leaves, is renamed or changes crew: the crew board's order is stale.
   rosterVersion: 0,
   serverOffsetMs: 0, // server clock minus ours, from the hello message
@@ -26,6 +34,7 @@ export const state = {
 };
 
 const dirty = new Set();
+const agentOfDevice = new Map(); // device_id -> agent_id
 let frameRequested = false;
 let drawFrame = () => {};
 
@@ -59,6 +68,9 @@ export function upsertAlert(alert) {
   if (alert.status !== "resolved") state.resolvedSeenAt.delete(alert.alert_id);
   else if (!state.resolvedSeenAt.has(alert.alert_id)) state.resolvedSeenAt.set(alert.alert_id, Date.now());
   markDirty("alerts");
+  // The agent's tile shows the alert now, not at the server's next agents.changed: give it a new record.
+  const agent = alert.agent_id ? state.agents.get(alert.agent_id) : undefined;
+  if (agent) upsertAgent({ ...agent });
 }
 
 /** Records the latest comment on an alert, from the live stream (there is no REST call for it). */
@@ -86,12 +98,49 @@ export function pruneResolved() {
 }
 
 export function upsertAgent(agent) {
+  putAgent(agent);
+  markDirty("agents");
+}
+
+/** Many agents' records at once (an agents.changed message holds up to every agent on shift). */
+export function upsertAgents(agents) {
+  for (const agent of agents) putAgent(agent);
+  markDirty("agents");
+}
+
+function putAgent(agent) {
   const known = state.agents.get(agent.agent_id);
   if (!known || known.display_name !== agent.display_name || known.crew_id !== agent.crew_id) {
     state.rosterVersion += 1;
   }
   state.agents.set(agent.agent_id, agent);
-  markDirty("agents");
+  reindex(known, agent);
+}
+
+/** Whether an agent counts as in alert in its crew's head count (the map's red areas and badges). */
+function inAlert(agent) {
+  return agent.open_alerts > 0 || agent.status === "alert";
+}
+
+function count(agent, step) {
+  if (!agent?.crew_id) return;
+  const counts = state.crewCounts.get(agent.crew_id) ?? { agents: 0, inAlert: 0 };
+  counts.agents += step;
+  if (inAlert(agent)) counts.inAlert += step;
+  if (counts.agents > 0) state.crewCounts.set(agent.crew_id, counts);
+  else state.crewCounts.delete(agent.crew_id);
+}
+
+/** Keeps the indexes in step as `before` (undefined for a new agent) becomes `after`. */
+function reindex(before, after) {
+  if (before?.device_id && before.device_id !== after.device_id) agentOfDevice.delete(before.device_id);
+  if (after.device_id) agentOfDevice.set(after.device_id, after.agent_id);
+  if (after.position) state.located.set(after.agent_id, after);
+  else state.located.delete(after.agent_id);
+  if (before && before.crew_id === after.crew_id && inAlert(before) === inAlert(after)) return;
+  count(before, -1);
+  count(after, 1);
+  state.countsVersion += 1;
 }
 
 export function upsertRobots(robots) {
@@ -103,9 +152,8 @@ export function upsertRobots(robots) {
 export function setDeviceLink(deviceId, status) {
   state.deviceLinks.set(deviceId, status);
   // Tiles redraw when their record object changes; give the wearer's a new one.
-  for (const agent of state.agents.values()) {
-    if (agent.device_id === deviceId) upsertAgent({ ...agent });
-  }
+  const agent = state.agents.get(agentOfDevice.get(deviceId));
+  if (agent) upsertAgent({ ...agent });
 }
 
 /** Notes how far the server's clock is from ours, so "il y a 5 s" counts from the server's time. */
@@ -118,7 +166,7 @@ export function setServerTime(isoTime) {
  * Takes a REST snapshot: agents and robots are replaced, open alerts merged. Returns the critical alerts
  * raised while this page was disconnected, as new to the supervisor as live ones.
  */
-export function applySnapshot({ alerts, agents, robots }) {
+export function applySnapshot({ alerts, agents, robots, crews }) {
   const known = new Set(state.alerts.keys());
   // Open alerts this page knew but the server no longer lists were resolved while we were away.
   for (const [alertId, alert] of state.alerts) if (alert.status !== "resolved") state.alerts.delete(alertId);
@@ -130,7 +178,12 @@ export function applySnapshot({ alerts, agents, robots }) {
   }
   state.agents = new Map(agents.map((agent) => [agent.agent_id, agent]));
   state.rosterVersion += 1;
+  agentOfDevice.clear();
+  state.crewCounts = new Map();
+  state.located = new Map();
+  for (const agent of state.agents.values()) reindex(undefined, agent);
   state.robots = new Map(robots.map((robot) => [robot.robot_id, robot]));
+  state.crews = new Map(crews.map((crew) => [crew.crew_id, crew]));
   state.hasSnapshot = true;
   for (const panel of PANELS) markDirty(panel);
   return missed;

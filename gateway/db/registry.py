@@ -7,6 +7,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from gateway.db import ledger_backfill
 from gateway.timefmt import iso
@@ -31,6 +32,18 @@ async def ensure_crew(conn: Conn, crew_id: str, site_id: str = "paris") -> None:
         "INSERT INTO crews (crew_id, site_id, name) VALUES (%s, %s, %s) ON CONFLICT (crew_id) DO NOTHING",
         (crew_id, site_id, crew_id),
     )
+
+
+async def upsert_crew(conn: Conn, crew_id: str, name: str, site_id: str, area: dict[str, Any] | None) -> None:
+    """Register or update a crew: its name, its site (created on first use) and its work area (GeoJSON)."""
+    async with conn.transaction():
+        await conn.execute("INSERT INTO sites (site_id, name) VALUES (%s, %s) ON CONFLICT (site_id) DO NOTHING",
+                           (site_id, site_id))  # fmt: skip
+        await conn.execute(
+            "INSERT INTO crews (crew_id, site_id, name, area) VALUES (%s, %s, %s, %s) ON CONFLICT (crew_id)"
+            " DO UPDATE SET site_id = EXCLUDED.site_id, name = EXCLUDED.name, area = EXCLUDED.area",
+            (crew_id, site_id, name, None if area is None else Jsonb(area)),
+        )
 
 
 _PROFILE = ("hearing_attenuation_db", "task", "acclimatised", "resting_hr_bpm")

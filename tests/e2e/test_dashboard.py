@@ -7,6 +7,7 @@ repository root, for a person to look at after the run.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,11 +36,14 @@ class Stack(Protocol):
     """What the session fixture ``stack`` (tests/e2e/conftest.py) offers these tests."""
 
     http_url: str
+    token: str
     http: httpx.Client
     mqtt_host: str
     mqtt_port: int
 
     def publish_frame(self, payload: dict[str, Any]) -> None: ...
+
+    def publisher(self) -> Publisher: ...
 
     def assign(self, device_id: str, agent_id: str, display_name: str, crew_id: str) -> None: ...
 
@@ -82,6 +86,8 @@ def dashboard(browser: Browser, stack: Stack) -> Iterator[OpenDashboard]:
     def open_dashboard(prepare: Callable[[BrowserContext], None] | None = None) -> Page:
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         contexts.append(context)
+        # Signed in as the demo's admin (the login dialog itself is tested in test_dashboard_login.py).
+        context.add_init_script(f"sessionStorage.setItem('vigie.token', {json.dumps(stack.token)})")
         if prepare is not None:
             prepare(context)
         page = context.new_page()
@@ -116,6 +122,16 @@ def alert_of(page: Page, wearer: Wearer) -> Locator:
     return page.locator(f'[data-testid="alert"][data-agent-id="{wearer.agent_id}"]')
 
 
+def tile_of(page: Page, agent_id: str) -> Locator:
+    """The agent's crew-board tile. The board is virtualised (only tiles in view exist): scroll to it first."""
+    reveal = """async (agentId) => {
+        const { revealAgent } = await import(new URL("crew.js", document.baseURI).href);
+        return revealAgent(agentId) !== null;
+    }"""
+    wait_until(lambda: page.evaluate(reveal, agent_id), message=f"the crew board has a tile for {agent_id}")
+    return page.locator(f'[data-testid="agent-tile"][data-agent-id="{agent_id}"]')
+
+
 def test_dashboard_loads_in_french_and_shows_the_crew_board(
     dashboard: OpenDashboard, stack: Stack, wearer: Wearer, artifacts: Path
 ) -> None:
@@ -127,8 +143,8 @@ def test_dashboard_loads_in_french_and_shows_the_crew_board(
     expect(page.get_by_test_id("connection-state")).to_have_text("En direct")
     expect(page.get_by_test_id("lang-toggle")).to_have_text("English")
     board = page.get_by_test_id("crew-board")
+    tile = tile_of(page, wearer.agent_id)
     expect(board.get_by_role("heading", name=f"Équipe {wearer.crew_id}")).to_be_visible()
-    tile = board.locator(f'[data-testid="agent-tile"][data-agent-id="{wearer.agent_id}"]')
     expect(tile).to_contain_text(wearer.display_name)
     expect(tile).to_contain_text("96 bpm")
     expect(tile).to_contain_text("81 %")
@@ -140,7 +156,8 @@ def test_sos_appears_live_and_its_handling_shows_on_another_screen(
 ) -> None:
     supervisor = dashboard()
     observer = dashboard()
-    supervisor.get_by_test_id("supervisor-name").fill("Sam Martin")
+    # Signed in, the page signs actions with the account (the server records it; no name field to fill).
+    expect(supervisor.get_by_test_id("supervisor-name")).to_be_hidden()
 
     stack.publish_frame(frame(wearer.device_id, 1, sos=True, hr_bpm=120))
     alert, seen = alert_of(supervisor, wearer), alert_of(observer, wearer)
@@ -156,7 +173,7 @@ def test_sos_appears_live_and_its_handling_shows_on_another_screen(
     expect(alert).to_have_attribute("data-status", "acknowledged")
     expect(alert.get_by_test_id("ack")).to_have_count(0)
     expect(seen).to_have_attribute("data-status", "acknowledged")
-    expect(seen).to_contain_text("Prise en charge par Sam Martin")
+    expect(seen).to_contain_text("Prise en charge par admin")
     supervisor.screenshot(path=artifacts / "sos-acknowledged.png", full_page=True)
     observer.screenshot(path=artifacts / "sos-acknowledged-other-screen.png", full_page=True)
 
@@ -170,7 +187,7 @@ def test_sos_appears_live_and_its_handling_shows_on_another_screen(
     expect(dialog).to_be_hidden()
     expect(alert).to_have_attribute("data-status", "resolved")
     expect(seen).to_have_attribute("data-status", "resolved")
-    expect(seen).to_contain_text("Close par Sam Martin")
+    expect(seen).to_contain_text("Close par admin")
     expect(seen.get_by_test_id("resolve")).to_have_count(0)
     supervisor.screenshot(path=artifacts / "sos-resolved.png", full_page=True)
     observer.screenshot(path=artifacts / "sos-resolved-other-screen.png", full_page=True)
@@ -181,7 +198,7 @@ def test_sos_near_a_robot_shows_the_linked_robot_and_the_latest_comment(
 ) -> None:
     robot_id = f"robot-e2e-{uuid.uuid4().hex[:8]}"
     page = dashboard()
-    publisher = Publisher(stack.mqtt_host, stack.mqtt_port)
+    publisher = stack.publisher()
     try:
         publisher.robot({"v": 1, "robot_id": robot_id, "seq": 1, "ts": frame(wearer.device_id, 0)["ts"],
                          "kind": "follower", "pose": {"x_m": 0, "y_m": 0, "lat": 48.85001, "lon": 2.35001},
@@ -266,8 +283,8 @@ def test_banner_shows_while_disconnected_and_what_was_missed_appears_on_reconnec
     expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "lost")
 
     stack.publish_frame(frame(wearer.device_id, 1, sos=True))
-    open_alerts = f"{stack.http_url}/api/v1/alerts?status=open&agent_id={wearer.agent_id}"
-    wait_until(lambda: httpx.get(open_alerts).json()["items"], message="the gateway raised the SOS")
+    open_alerts = f"/api/v1/alerts?status=open&agent_id={wearer.agent_id}"
+    wait_until(lambda: stack.http.get(open_alerts).json()["items"], message="the gateway raised the SOS")
     expect(alert_of(page, wearer)).to_have_count(0)
     page.screenshot(path=artifacts / "connection-lost.png", full_page=True)
 
