@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from gateway.housekeeping import Housekeeper
+from gateway.housekeeping import Housekeeper, RetentionKeeper
 from gateway.ingest import IngestWorker
 from gateway.mqtt.client import RECEIVE_MAXIMUM, Incoming, IngestClient
 from gateway.settings import Settings
@@ -15,26 +15,30 @@ from gateway.settings import Settings
 
 @dataclass
 class IngestRuntime:
-    """An MQTT ingest client, its worker thread (one bounded inbox) and the housekeeper."""
+    """An MQTT ingest client, its worker thread (one bounded inbox), the housekeeper and the retention keeper."""
 
     inbox: queue.Queue[Incoming]
     client: IngestClient
     worker: IngestWorker
     housekeeper: Housekeeper
+    retention: RetentionKeeper
 
     def start(self) -> None:
         self.worker.start()
         self.client.start()
         self.housekeeper.start()
+        self.retention.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         # Stop receiving first, then let the worker finish the batch in hand; unacknowledged messages
         # stay at the broker for the next start.
         self.housekeeper.stopping.set()
+        self.retention.stopping.set()  # a pass in progress stops at its next slice or batch
         self.client.stop()
         self.worker.stopping.set()
         self.worker.join(timeout_s)
         self.housekeeper.join(timeout_s)
+        self.retention.join(timeout_s)
 
 
 def build_ingest(settings: Settings) -> IngestRuntime:
@@ -45,4 +49,5 @@ def build_ingest(settings: Settings) -> IngestRuntime:
         return psycopg.connect(settings.database_url, connect_timeout=5)
 
     worker = IngestWorker(settings, inbox, client.ack, connect)
-    return IngestRuntime(inbox, client, worker, Housekeeper(settings, connect, client.publish))
+    return IngestRuntime(inbox, client, worker, Housekeeper(settings, connect, client.publish),
+                         RetentionKeeper(settings, connect))  # fmt: skip

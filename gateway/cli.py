@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,15 @@ def endpoints(state_dir: Path) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise SystemExit(f"no running stack found: {path} does not exist (start one with `vigie up`)") from exc
     return data
+
+
+def _api(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
+    """The gateway's URL and the Authorization header: --token, else $VIGIE_TOKEN, else the demo's admin token."""
+    given = args.token or os.environ.get("VIGIE_TOKEN")
+    found: dict[str, Any] = {} if (args.api_url and given) else endpoints(args.state_dir)
+    api: str = args.api_url or found["http_url"]
+    token = given or found.get("admin_token")
+    return api.rstrip("/"), {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
@@ -65,9 +75,38 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_migrate(args: argparse.Namespace) -> int:
     from gateway.db import migrations
 
-    url = args.database_url or endpoints(args.state_dir)["database_url"]
-    applied = migrations.apply(url)
+    applied = migrations.apply(_database_url(args))
     print(f"applied: {', '.join(applied)}" if applied else "schema up to date")
+    return 0
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    """--database-url, else $VIGIE_DATABASE_URL, else the running demo's."""
+    url: str = args.database_url or os.environ.get("VIGIE_DATABASE_URL") or endpoints(args.state_dir)["database_url"]
+    return url
+
+
+# Service accounts whose passwords a deployment gives in the environment (docker-compose, .env).
+_SERVICE_ACCOUNTS = {"VIGIE_MQTT_GATEWAY_PASSWORD": ("vigie-gateway", "gateway"),
+                     "VIGIE_MQTT_MONITOR_PASSWORD": ("vigie-monitor", "monitor")}  # fmt: skip
+
+
+def _cmd_mqtt_accounts_sync(args: argparse.Namespace) -> int:
+    """Write the broker's password and ACL files from the accounts table (and service passwords from the env)."""
+    import psycopg
+
+    from gateway.db import mqtt_accounts
+    from gateway.mqtt.accounts import AccountKind, BrokerAuthFiles
+
+    with psycopg.connect(_database_url(args)) as conn:
+        for env, (username, kind) in _SERVICE_ACCOUNTS.items():
+            if os.environ.get(env):
+                mqtt_accounts.issue_sync(conn, username, AccountKind(kind), by="mqtt-accounts sync",
+                                         password=os.environ[env])  # fmt: skip
+        accounts = mqtt_accounts.active_sync(conn)
+    BrokerAuthFiles(args.dir).write(accounts)
+    print(json.dumps({"accounts": len(accounts), "password_file": str(args.dir / "passwd"),
+                      "acl_file": str(args.dir / "acl")}))  # fmt: skip
     return 0
 
 
@@ -78,8 +117,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_assign(args: argparse.Namespace) -> int:
-    api = (args.api_url or endpoints(args.state_dir)["http_url"]).rstrip("/")
-    with httpx.Client(base_url=api, timeout=10) as http:
+    api, headers = _api(args)
+    with httpx.Client(base_url=api, timeout=10, headers=headers) as http:
         if args.name:
             http.put(f"/api/v1/agents/{args.agent}", json={"display_name": args.name, "crew_id": args.crew}
                      ).raise_for_status()  # fmt: skip
@@ -96,7 +135,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     """Fetch a report from the running gateway's public API and write it to a file (or stdout)."""
-    api = (args.api_url or endpoints(args.state_dir)["http_url"]).rstrip("/")
+    api, headers = _api(args)
     if args.kind == "exposure":
         if not (args.agent or args.crew) or not (args.start and args.end):
             print("vigie report exposure: give --agent or --crew, and --from and --to", file=sys.stderr)
@@ -110,7 +149,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
             return 2
         params = {"agent_id": args.agent, "year": args.year, "format": args.format, "lang": args.lang}
         path = "/api/v1/reports/annual"
-    response = httpx.get(api + path, params={k: v for k, v in params.items() if v is not None}, timeout=120)
+    response = httpx.get(api + path, params={k: v for k, v in params.items() if v is not None}, timeout=120,
+                         headers=headers)  # fmt: skip
     if response.status_code >= 400:
         print(f"vigie report: {response.status_code} {response.text[:500]}", file=sys.stderr)
         return 1
@@ -168,6 +208,14 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--database-url")
     migrate.set_defaults(func=_cmd_migrate)
 
+    accounts = sub.add_parser("mqtt-accounts", help="the broker's accounts (wearables, robots, services)")
+    accounts_sub = accounts.add_subparsers(dest="accounts_command", required=True)
+    sync = accounts_sub.add_parser("sync", help="write the broker's password and ACL files from the database")
+    sync.add_argument("--dir", type=Path, required=True, help="where mosquitto reads passwd and acl")
+    sync.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    sync.add_argument("--database-url")
+    sync.set_defaults(func=_cmd_mqtt_accounts_sync)
+
     from simulations import cli as sim_cli
 
     simulate = sub.add_parser("simulate", help="publish a simulated crew and robots over MQTT")
@@ -177,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_assign(sub)
     _add_report(sub)
     _add_bench(sub)
+    _add_retention(sub)
     return parser
 
 
@@ -190,6 +239,7 @@ def _add_assign(sub: Any) -> None:
     assign.add_argument("--to", dest="valid_to", type=_utc)
     assign.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     assign.add_argument("--api-url")
+    assign.add_argument("--token", help="bearer token (default: $VIGIE_TOKEN, else the demo's admin token)")
     assign.set_defaults(func=_cmd_assign)
 
 
@@ -206,6 +256,7 @@ def _add_report(sub: Any) -> None:
     report.add_argument("-o", "--output", help="file to write (default: standard output)")
     report.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     report.add_argument("--api-url")
+    report.add_argument("--token", help="bearer token (default: $VIGIE_TOKEN, else the demo's admin token)")
     report.set_defaults(func=_cmd_report)
 
 
@@ -217,6 +268,27 @@ def _add_bench(sub: Any) -> None:
     falls = kinds.add_parser("falls", help="the fall detector on a SisFall-format .npz (see README)")
     bench_falls.add_arguments(falls)
     falls.set_defaults(func=bench_falls.run)
+
+
+def _add_retention(sub: Any) -> None:
+    retention = sub.add_parser("retention", help="data retention (docs/privacy.md)")
+    actions = retention.add_subparsers(dest="retention", required=True)
+    run = actions.add_parser("run", help="one retention pass now; prints what it did as JSON")
+    run.add_argument("--dry-run", action="store_true", help="count what would go, change nothing")
+    run.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    run.add_argument("--database-url")
+    run.set_defaults(func=_cmd_retention_run)
+
+
+def _cmd_retention_run(args: argparse.Namespace) -> int:
+    from gateway.db import retention
+    from gateway.settings import Settings
+
+    url = args.database_url or endpoints(args.state_dir)["database_url"]
+    # The periods come from VIGIE_RETENTION_*; a pass signs nothing, so the API's secrets are not required.
+    settings = Settings(database_url=url, mode="demo")
+    print(json.dumps(retention.run_once(settings, dry_run=args.dry_run).as_json()))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,8 @@
 Every second: escalate unacknowledged alerts whose delay has passed, publish the outbox (robot commands,
 escalation messages) at least once and in order, deliver webhooks. Every few seconds: refresh heat strain
 in the exposure ledger and the time-to-acknowledge / time-to-resolve percentiles on ``/metrics``.
-Its own database connection, so a slow webhook never holds up ingest.
+Its own database connection, so a slow webhook never holds up ingest. Retention (``RetentionKeeper``) runs
+in a thread of its own: a pass can take minutes and must never delay an escalation.
 """
 
 from __future__ import annotations
@@ -17,14 +18,25 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
+from prometheus_client import Counter, Gauge
 
 from gateway import metrics
-from gateway.db import escalation_store, ledger_store
+from gateway.db import escalation_store, ledger_store, retention
 from gateway.settings import Settings
+from services.retention import RetentionPlan
 
 log = logging.getLogger(__name__)
 Publish = Callable[[str, bytes], bool]
 Connect = Callable[[], psycopg.Connection[tuple[object, ...]]]
+
+RETENTION_CHUNKS = Counter("vigie_retention_chunks_dropped_total", "Expired chunks dropped", ["table"])
+RETENTION_ROWS = Counter("vigie_retention_rows_total", "Rows whose position was erased or rows deleted", ["action"])
+RETENTION_LAST_RUN = Gauge("vigie_retention_last_run_timestamp_seconds", "End of the last completed retention pass")
+# The first pass waits a little after start (ingest catches up its backlog first); then every interval.
+RETENTION_FIRST_DELAY_S = 60.0
+# Between full passes, positions are erased only in frames that expired since the previous pass; a daily
+# full pass also catches frames that arrived already older than the location window.
+RETENTION_FULL_PASS_S = 86_400.0
 
 _TIMINGS = """
 SELECT site_id,
@@ -101,3 +113,47 @@ class Housekeeper(threading.Thread):
                 self._conn.close()
             finally:
                 self._conn = None
+
+
+class RetentionKeeper(threading.Thread):
+    """Runs a retention pass (``gateway.db.retention``) every ``retention_interval_s``, one connection each."""
+
+    def __init__(self, settings: Settings, connect: Connect,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:  # fmt: skip
+        super().__init__(name="vigie-retention", daemon=True)
+        self.settings = settings
+        self.connect = connect
+        self.clock = clock
+        self.stopping = threading.Event()
+        self.previous: RetentionPlan | None = None
+        self._next_full = 0.0
+
+    def run(self) -> None:
+        delay = min(RETENTION_FIRST_DELAY_S, self.settings.retention_interval_s)
+        while not self.stopping.wait(delay):
+            delay = self.settings.retention_interval_s
+            try:
+                self.run_pass()
+            except psycopg.OperationalError as exc:
+                log.warning("retention pass postponed, database unavailable: %s", exc)
+            except Exception:  # a loop boundary: log, try again next interval
+                log.exception("retention pass failed")
+
+    def run_pass(self) -> retention.RetentionReport:
+        full = self.previous is None or time.monotonic() >= self._next_full
+        plan = retention.plan_for(self.settings, self.clock())
+        with self.connect() as conn:
+            report = retention.run_retention(conn, plan, since=None if full else self.previous,
+                                             keep_going=lambda: not self.stopping.is_set())  # fmt: skip
+        if report.skipped:
+            return report
+        for table, count in report.chunks_dropped.items():
+            RETENTION_CHUNKS.labels(table).inc(count)
+        for action, count in report.rows.items():
+            RETENTION_ROWS.labels(action).inc(count)
+        if not report.interrupted:
+            self.previous = plan
+            if full:
+                self._next_full = time.monotonic() + RETENTION_FULL_PASS_S
+            RETENTION_LAST_RUN.set(self.clock().timestamp())
+        return report

@@ -11,25 +11,32 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import uvicorn
 
 from gateway.api.app import create_app
-from gateway.db import migrations
+from gateway.auth.tokens import issue_jwt
+from gateway.db import access_store, migrations, mqtt_accounts
+from gateway.mqtt.accounts import AccountKind, BrokerAuthFiles
 from gateway.runtime.errors import ServiceStartError
 from gateway.runtime.mosquitto import MosquittoBroker
 from gateway.runtime.ports import free_port, port_is_free
 from gateway.runtime.postgres import PostgresCluster
+from gateway.runtime.tls import self_signed
 from gateway.settings import Settings
+from services.access import Principal, Role
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +57,7 @@ def _previous_ports(state_dir: Path) -> dict[str, int]:
     """Reuse the ports of the last run when they are free: bookmarks and scripts keep working."""
     try:
         data = json.loads((state_dir / "endpoints.json").read_text())
-        return {k: int(data[k]) for k in ("http_port", "mqtt_port", "db_port") if data.get(k)}
+        return {k: int(data[k]) for k in ("http_port", "mqtt_port", "mqtts_port", "db_port") if data.get(k)}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
 
@@ -72,6 +79,40 @@ def cluster_home(state_dir: Path) -> Path:
     if not preferred.exists() and not preferred.is_symlink():
         preferred.symlink_to(home, target_is_directory=True)
     return home
+
+
+DEMO_DEVICE_ID = "demo-wearable-01"
+DEMO_ADMIN = "admin"
+
+
+def _demo_users(database_url: str) -> dict[str, dict[str, Any]]:
+    """Fresh passwords at each start for the demo's people: an admin, a supervisor of the simulator's first two
+    crews, and a safety officer (agents' accounts need their agent record: create them with PUT /api/v1/users)."""
+    wanted: dict[str, dict[str, Any]] = {
+        DEMO_ADMIN: {"role": Role.ADMIN},
+        "superviseur": {"role": Role.SUPERVISOR, "crew_ids": ["crew-01", "crew-02"]},
+        "preventeur": {"role": Role.SAFETY_OFFICER},
+    }
+    users = {}
+    with psycopg.connect(database_url) as conn:
+        for username, spec in wanted.items():
+            password = secrets.token_urlsafe(12)
+            access_store.upsert_user_sync(conn, username, password, spec["role"], spec.get("crew_ids", ()))
+            users[username] = {"password": password, "role": spec["role"].value, "crew_ids": spec.get("crew_ids", [])}
+    return users
+
+
+def _demo_accounts(database_url: str, auth: BrokerAuthFiles) -> dict[str, dict[str, str]]:
+    """Issue the demo's MQTT accounts and write the broker's password and ACL files from the table."""
+    wanted = {"gateway": ("vigie-gateway", AccountKind.GATEWAY), "simulator": ("vigie-simulator", AccountKind.FLEET),
+              "demo_device": (DEMO_DEVICE_ID, AccountKind.WEARABLE), "monitor": ("vigie-monitor", AccountKind.MONITOR)}
+
+    credentials = {}
+    with psycopg.connect(database_url) as conn:
+        for role, (username, kind) in wanted.items():
+            credentials[role] = {"username": username, "password": mqtt_accounts.issue_sync(conn, username, kind)}
+        auth.write(mqtt_accounts.active_sync(conn))
+    return credentials
 
 
 def _pick(requested: int | None, previous: int | None) -> int:
@@ -96,12 +137,6 @@ class Stack:
         opts = self.options
         opts.state_dir.mkdir(parents=True, exist_ok=True)
         previous = _previous_ports(opts.state_dir)
-        mqtt_url = opts.mqtt_url
-        if mqtt_url is None:
-            mqtt_port = _pick(opts.mqtt_port, previous.get("mqtt_port"))
-            self.broker = MosquittoBroker(opts.state_dir / "mosquitto", mqtt_port)
-            self.broker.start()
-            mqtt_url = self.broker.url
         database_url = opts.database_url
         if database_url is None:
             db_port = _pick(opts.db_port, previous.get("db_port"))
@@ -112,19 +147,48 @@ class Stack:
         applied = migrations.apply(database_url)
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
+        mqtt_url, credentials, auth = opts.mqtt_url, {}, None
+        if mqtt_url is None:
+            # Our own broker refuses anonymous clients: the gateway, the simulator and a demo wearable get
+            # fresh passwords at each start; accounts issued through the API persist in the database.
+            auth = BrokerAuthFiles(opts.state_dir / "mosquitto" / "auth")
+            credentials = _demo_accounts(database_url, auth)
+            mqtt_port = _pick(opts.mqtt_port, previous.get("mqtt_port"))
+            # A second listener with TLS, on a throwaway CA, so devices can try mqtts:// as in production.
+            tls = self_signed(opts.state_dir / "mosquitto" / "tls")
+            self.broker = MosquittoBroker(opts.state_dir / "mosquitto", mqtt_port, auth=auth, tls=tls,
+                                          tls_port=_pick(None, previous.get("mqtts_port")))  # fmt: skip
+            self.broker.start()
+            gateway = credentials.pop("gateway")
+            mqtt_url = f"mqtt://{gateway['username']}:{gateway['password']}@{self.broker.host}:{self.broker.port}"
         http_port = _pick(opts.http_port, previous.get("http_port"))
         if not port_is_free(http_port):
             raise ServiceStartError(f"port {http_port} is already in use: pass --http-port or free it")
         settings = Settings(mqtt_url=mqtt_url, database_url=database_url, http_port=http_port,
-                            state_dir=opts.state_dir)  # fmt: skip
+                            state_dir=opts.state_dir, mode="demo", mqtt_auth_dir=auth.directory if auth else None,
+                            mqtt_broker_pid_file=self.broker.pid_file if self.broker else None)  # fmt: skip
         self._start_gateway(settings)
+        users = _demo_users(database_url)
+        admin_token = issue_jwt(Principal(DEMO_ADMIN, Role.ADMIN), settings.jwt_secret_value, datetime.now(UTC),
+                                settings.token_ttl_s)  # fmt: skip
         endpoint = settings.mqtt
         self.endpoints = {
             "http_url": f"http://127.0.0.1:{http_port}", "mqtt_host": endpoint.host, "mqtt_port": endpoint.port,
             "database_url": database_url, "http_port": http_port,
             "db_port": self.cluster.port if self.cluster else None,
+            "mqtts_port": self.broker.tls_port if self.broker else None,
+            "mqtt_ca_file": str(self.broker.tls.ca_file) if self.broker and self.broker.tls else None,
+            # For scripts: `simulator` may publish for any wearable or robot (a fleet account); `demo_device`
+            # only as the wearable demo-wearable-01, like a real device; `monitor` reads every stream.
+            "mqtt_credentials": credentials,
+            # A bearer token for scripts (Authorization: Bearer ...), and the people who can log in.
+            "admin_token": admin_token, "users": users,
         }  # fmt: skip
-        (opts.state_dir / "endpoints.json").write_text(json.dumps(self.endpoints, indent=2) + "\n")
+        # Written atomically and private: scripts poll for it, and it holds the demo's credentials.
+        tmp = opts.state_dir / "endpoints.json.tmp"
+        tmp.write_text(json.dumps(self.endpoints, indent=2) + "\n")
+        tmp.chmod(0o600)
+        tmp.replace(opts.state_dir / "endpoints.json")
         if opts.simulator:
             self._start_simulator()
         return self.endpoints
@@ -169,6 +233,22 @@ class Stack:
             self.cluster.stop()
 
 
+def _credentials_text(credentials: dict[str, dict[str, str]]) -> str:
+    lines = (f"  {'MQTT ' + role + ':':<19}{c['username']} / {c['password']}\n" for role, c in credentials.items())
+    return "".join(lines)
+
+
+def _tls_text(endpoints: dict[str, Any]) -> str:
+    if not endpoints.get("mqtts_port"):
+        return ""
+    return (f"  MQTT over TLS:     mqtts://{endpoints['mqtt_host']}:{endpoints['mqtts_port']}"
+            f" (CA {endpoints['mqtt_ca_file']})\n")  # fmt: skip
+
+
+def _users_text(users: dict[str, dict[str, Any]]) -> str:
+    return "".join(f"  {'Login ' + u['role'] + ':':<22}{name} / {u['password']}\n" for name, u in users.items())
+
+
 def run_up(options: UpOptions) -> int:
     stack = Stack(options)
     stopping = threading.Event()
@@ -179,6 +259,9 @@ def run_up(options: UpOptions) -> int:
         print(f"\nVigie is up.\n  Dashboard and API: {endpoints['http_url']}/\n"
               f"  API docs:          {endpoints['http_url']}/docs\n"
               f"  MQTT broker:       mqtt://{endpoints['mqtt_host']}:{endpoints['mqtt_port']}\n"
+              f"{_tls_text(endpoints)}"
+              f"{_credentials_text(endpoints.get('mqtt_credentials', {}))}"
+              f"{_users_text(endpoints['users'])}"
               f"  Database:          {endpoints['database_url']}\n"
               f"  Endpoints file:    {options.state_dir / 'endpoints.json'}\n"
               "Press Ctrl-C to stop.", flush=True)  # fmt: skip

@@ -69,11 +69,12 @@ def command_topic(robot_id: str) -> str:
     return f"vigie/v1/robots/{robot_id}/command"
 
 
-def parse_mqtt_url(url: str) -> tuple[str, int]:
+def parse_mqtt_url(url: str) -> tuple[str, int, str | None, str | None]:
+    """Host, port, username and password of ``mqtt[s]://[robot_id:password@]host:port``."""
     parts = urlsplit(url)
-    if parts.scheme != "mqtt" or not parts.hostname:
-        raise ValueError(f"mqtt_url must look like mqtt://host:port, got {url!r}")
-    return parts.hostname, parts.port or 1883
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        raise ValueError(f"mqtt_url must look like mqtt://host:port or mqtts://host:port, got {url!r}")
+    return parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883), parts.username, parts.password
 
 
 class TelemetryBridge(Node):
@@ -84,13 +85,16 @@ class TelemetryBridge(Node):
         robot_id = self._param("robot_id", "robot-01", "id in the MQTT topic and payload")
         kind = self._param("kind", "follower", "contract kind: follower, mower, exoskeleton, ...")
         mode = self._param("mode", "auto", "mode reported while not paused")
-        mqtt_url = self._param("mqtt_url", "mqtt://127.0.0.1:1883", "broker, mqtt://host:port")
+        mqtt_url = self._param("mqtt_url", "mqtt://127.0.0.1:1883",
+                               "broker, mqtt://[robot_id:password@]host:port (the robot's own MQTT account)")
         rate_hz = float(self._param("rate_hz", 2.0, "state publication rate (contract: 1-10 Hz)"))
         buffer_max = int(self._param("buffer_max", 7200, "states kept while the link is down (oldest dropped)"))
         origin_lat = float(self._param("origin_lat", math.nan, "latitude of the map origin (NaN: no lat/lon sent)"))
         origin_lon = float(self._param("origin_lon", math.nan, "longitude of the map origin (NaN: no lat/lon sent)"))
         self.robot_id = str(robot_id)
-        self._host, self._port = parse_mqtt_url(str(mqtt_url))
+        self._host, self._port, self._username, self._password = parse_mqtt_url(str(mqtt_url))
+        self._tls = str(mqtt_url).startswith("mqtts://")
+        self._ca_file = str(self._param("mqtt_ca_file", "", "mqtts: CA of the broker's certificate (empty: system)"))
 
         # Seeded from the clock so that a restarted bridge keeps seq increasing (below 1 kHz).
         self._builder = StateBuilder(self.robot_id, str(kind), mode=str(mode), first_seq=time.time_ns() // 1_000_000,
@@ -145,6 +149,10 @@ class TelemetryBridge(Node):
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"vigie-bridge-{self.robot_id}",
                              protocol=mqtt.MQTTv5)  # fmt: skip
         client.reconnect_delay_set(min_delay=1, max_delay=5)
+        if self._username:
+            client.username_pw_set(self._username, self._password)
+        if self._tls:
+            client.tls_set(ca_certs=self._ca_file or None)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish

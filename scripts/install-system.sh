@@ -42,7 +42,7 @@ apt_install() {
 }
 
 apt_install mosquitto mosquitto-clients postgresql postgresql-contrib chromium poppler-utils \
-    fonts-dejavu-core ca-certificates
+    fonts-dejavu-core ca-certificates openssl
 
 # Debian starts a system-wide broker on 1883 after install; Vigie runs its own private brokers,
 # so the packaged service is left alone (it is harmless, and not ours to stop).

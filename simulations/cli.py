@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import signal
 import sys
 import threading
@@ -93,20 +94,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class Endpoints:
     mqtt_url: str
     http_url: str | None
+    token: str | None = None  # bearer token for seeding through the API
 
 
 def resolve_endpoints(args: argparse.Namespace) -> Endpoints:
     """``--mqtt-url`` wins; else ``<state-dir>/endpoints.json`` (``vigie up`` writes it); else localhost."""
     if args.mqtt_url:
-        return Endpoints(args.mqtt_url, args.api_url)
+        return Endpoints(args.mqtt_url, args.api_url, os.environ.get("VIGIE_TOKEN"))
     state_dir: Path = args.state_dir or DEFAULT_STATE_DIR
     path = state_dir / "endpoints.json"
     if not path.exists():
         if args.state_dir is not None:
             raise SystemExit(f"vigie simulate: {path} not found (is the stack up? `vigie up`)")
-        return Endpoints("mqtt://127.0.0.1:1883", args.api_url)
+        return Endpoints("mqtt://127.0.0.1:1883", args.api_url, os.environ.get("VIGIE_TOKEN"))
     data = json.loads(path.read_text(encoding="utf-8"))
-    return Endpoints(f"mqtt://{data['mqtt_host']}:{data['mqtt_port']}", args.api_url or data.get("http_url"))
+    # `vigie up` gives the simulator a fleet account (it publishes for every simulated wearable and robot).
+    account = data.get("mqtt_credentials", {}).get("simulator")
+    login = f"{account['username']}:{account['password']}@" if account else ""
+    return Endpoints(f"mqtt://{login}{data['mqtt_host']}:{data['mqtt_port']}", args.api_url or data.get("http_url"),
+                     os.environ.get("VIGIE_TOKEN") or data.get("admin_token"))
 
 
 def default_start(now: datetime, duration_s: int | None, speedup: float) -> datetime:
@@ -168,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
             print("vigie simulate: --seed-api needs --api-url or a --state-dir with http_url", file=sys.stderr)
             return 2
         try:
-            seed_roster(endpoints.http_url, roster, valid_from=start)
+            seed_roster(endpoints.http_url, roster, valid_from=start, token=endpoints.token)
         except SeedError as exc:
             print(f"vigie simulate: seeding failed: {exc}", file=sys.stderr)
             return 1

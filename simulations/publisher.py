@@ -94,15 +94,17 @@ class BrokerAddress:
     username: str | None = None
     password: str | None = None
     tls: bool = False
+    ca_file: str | None = None  # mqtts: the CA of the broker's certificate (None: the system's)
 
     @classmethod
-    def from_url(cls, url: str) -> BrokerAddress:
-        """``mqtt://[user:pass@]host[:1883]`` or ``mqtts://host[:8883]``."""
+    def from_url(cls, url: str, ca_file: str | None = None) -> BrokerAddress:
+        """``mqtt://[user:pass@]host[:1883]`` or ``mqtts://host[:8883]`` (verified against ``ca_file``)."""
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts", "tcp") or not parts.hostname:
             raise ValueError(f"expected mqtt://host:port, got {url!r}")
         tls = parts.scheme == "mqtts"
-        return cls(parts.hostname, parts.port or (8883 if tls else 1883), parts.username, parts.password, tls)
+        return cls(parts.hostname, parts.port or (8883 if tls else 1883), parts.username, parts.password, tls,
+                   ca_file)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -131,7 +133,7 @@ class MqttPublisher:
         if broker.username:
             self._client.username_pw_set(broker.username, broker.password)
         if broker.tls:
-            self._client.tls_set()
+            self._client.tls_set(ca_certs=broker.ca_file)
         if will_device_id is not None:
             self._client.will_set(status_topic(will_device_id), OFFLINE, qos=QOS, retain=True)
         self._client.on_connect = self._on_connect

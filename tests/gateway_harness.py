@@ -17,8 +17,10 @@ import uvicorn
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gateway.api.app import create_app
+from gateway.auth.tokens import issue_jwt
 from gateway.runtime.ports import free_port
 from gateway.settings import Settings
+from services.access import Principal, Role
 
 
 def now_rfc3339() -> str:
@@ -28,9 +30,11 @@ def now_rfc3339() -> str:
 class Publisher:
     """A device-side MQTT client that publishes at QoS 1 and waits for each PUBACK."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, username: str | None = None, password: str | None = None) -> None:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-pub-{uuid.uuid4().hex[:8]}",
                                   protocol=mqtt.MQTTv5)  # fmt: skip
+        if username is not None:
+            self.client.username_pw_set(username, password)
         self.client.max_inflight_messages_set(1000)
         self.client.connect(host, port)
         self.client.loop_start()
@@ -53,8 +57,13 @@ class RunningGateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.http_url = f"http://127.0.0.1:{settings.http_port}"
-        self.http = httpx.Client(base_url=self.http_url, timeout=10)
+        self.token = self.token_for(Principal("test-admin", Role.ADMIN))
+        self.http = httpx.Client(base_url=self.http_url, timeout=10, headers={"Authorization": f"Bearer {self.token}"})
         self.ws_url = f"ws://127.0.0.1:{settings.http_port}/api/v1/live"
+
+    def token_for(self, principal: Principal) -> str:
+        """A bearer token as /api/v1/auth/token would issue it, for any principal a test needs."""
+        return issue_jwt(principal, self.settings.jwt_secret_value, datetime.now(UTC), 3600)
 
     def get(self, path: str, **params: Any) -> Any:
         response = self.http.get(path, params=params)
@@ -72,7 +81,7 @@ class RunningGateway:
 
 @contextmanager
 def running_gateway(mqtt_url: str, database_url: str, **overrides: Any) -> Iterator[RunningGateway]:
-    values: dict[str, Any] = {"mqtt_client_id": f"vigie-test-{uuid.uuid4().hex[:8]}", **overrides}
+    values: dict[str, Any] = {"mqtt_client_id": f"vigie-test-{uuid.uuid4().hex[:8]}", "mode": "demo", **overrides}
     settings = Settings(mqtt_url=mqtt_url, database_url=database_url, http_port=free_port(), **values)
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=settings.http_port,
                                            log_level="warning"))  # fmt: skip

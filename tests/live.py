@@ -14,7 +14,8 @@ from websockets.sync.client import connect as ws_connect
 class LiveAlerts:
     """Connects, waits for the greeting, then queues ``(monotonic time, alert)`` of each raised ``rule``."""
 
-    def __init__(self, http_url: str, rule: str) -> None:
+    def __init__(self, http_url: str, rule: str, token: str) -> None:
+        self.token = token
         self.url = http_url.replace("http", "ws", 1) + "/api/v1/live"
         self.rule = rule
         self.alerts: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
@@ -35,6 +36,7 @@ class LiveAlerts:
 
     def _watch(self) -> None:
         with ws_connect(self.url, open_timeout=5) as ws:
+            ws.send(orjson.dumps({"type": "auth", "token": self.token}).decode())
             assert orjson.loads(ws.recv(timeout=5))["type"] == "hello"
             self._ready.set()
             while not self._stop.is_set():

@@ -1,32 +1,48 @@
-"""Agents, robots, devices and assignments."""
+"""Agents, crews, robots, devices and assignments, and the offline basemap of the supervisors' map."""
 
 from __future__ import annotations
 
+import functools
 import itertools
+import logging
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, HTTPException, Path
+from fastapi.responses import Response
 
+from dashboards import basemap_file
+from gateway.api import scoping
 from gateway.api.deps import ConnDep, NowDep, SettingsDep
-from gateway.api.schemas import AgentIn, AssignmentEndIn, AssignmentIn, EscalationIn, RobotIn
+from gateway.api.schemas import AgentIn, AssignmentEndIn, AssignmentIn, CrewIn, EscalationIn, RobotIn
+from gateway.api.security import PrincipalDep
 from gateway.db import queries, registry
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 IdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+BASEMAP_MAX_AGE_S = 3600
 
 
 @router.get("/agents")
-async def list_agents(conn: ConnDep, settings: SettingsDep, now: NowDep) -> dict[str, Any]:
-    """Agents with their current device, live status (ok/alert/stale/offline) and latest readings."""
-    return {"items": await queries.agents(conn, now, settings.stale_after_s)}
+async def list_agents(conn: ConnDep, settings: SettingsDep, now: NowDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Agents with their current device, live status (ok/alert/stale/offline), latest readings, today's
+    exposure, and their position only while they have an open alert (CNIL, ``services.privacy``).
+    A supervisor gets their crews, an agent themself, a safety officer pseudonyms unless allowed names."""
+    items = await queries.agents(conn, now, settings.stale_after_s, agent_id=principal.agent_id,
+                                 site_timezone=settings.site_timezone, shift_duration_s=settings.shift_duration_s)
+    return {"items": scoping.agents(items, principal, settings.pseudonym_key)}
 
 
 @router.get("/agents/{agent_id}")
-async def get_agent(conn: ConnDep, settings: SettingsDep, now: NowDep, agent_id: IdPath) -> dict[str, Any]:
-    found = await queries.agents(conn, now, settings.stale_after_s, agent_id=agent_id)
+async def get_agent(conn: ConnDep, settings: SettingsDep, now: NowDep, agent_id: IdPath,
+                    principal: PrincipalDep) -> dict[str, Any]:  # fmt: skip
+    found = await queries.agents(conn, now, settings.stale_after_s, agent_id=agent_id,
+                                 site_timezone=settings.site_timezone, shift_duration_s=settings.shift_duration_s)
     if not found:
         raise HTTPException(404, f"no agent {agent_id}")
-    return found[0]
+    return scoping.pseudonymise(found[0], principal, settings.pseudonym_key, "display_name")
 
 
 @router.put("/agents/{agent_id}")
@@ -37,9 +53,48 @@ async def put_agent(body: AgentIn, conn: ConnDep, agent_id: IdPath) -> dict[str,
     return await registry.upsert_agent(conn, agent_id, body.display_name, body.crew_id, body.site_id, profile)
 
 
+@router.get("/crews")
+async def list_crews(conn: ConnDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Crews with their work area (GeoJSON Polygon or null), agents, and agents with an open alert."""
+    return {"items": scoping.by_crew(await queries.crews(conn), principal)}
+
+
+@router.put("/crews/{crew_id}")
+async def put_crew(body: CrewIn, conn: ConnDep, crew_id: IdPath) -> dict[str, Any]:
+    """Register or update a crew (idempotent): name (default: its id), site, work area."""
+    area = None if body.area is None else body.area.model_dump(mode="json")
+    await registry.upsert_crew(conn, crew_id, body.name or crew_id, body.site_id, area)
+    (crew,) = await queries.crews(conn, crew_id)
+    return crew
+
+
+@functools.lru_cache(maxsize=4)
+def _basemap_bytes(path: FilePath) -> bytes:
+    """The basemap file's bytes, read once per path; a failure is not cached (the next request retries)."""
+    try:
+        data = path.read_bytes()
+        document = orjson.loads(data)
+    except OSError as exc:
+        raise HTTPException(503, f"basemap unavailable: cannot read {path} ({exc.strerror})") from exc
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(503, f"basemap unavailable: {path} is not valid JSON ({exc})") from exc
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+        raise HTTPException(503, f"basemap unavailable: {path} is not a GeoJSON FeatureCollection")
+    log.info("basemap loaded from %s (%d bytes)", path, len(data))
+    return data
+
+
+@router.get("/basemap", response_class=Response, responses={200: {"content": {"application/geo+json": {}}}})
+async def basemap(settings: SettingsDep) -> Response:
+    """The offline basemap (GeoJSON FeatureCollection): the map needs no tile server nor any third party."""
+    data = _basemap_bytes(settings.basemap_path or basemap_file())
+    return Response(data, media_type="application/geo+json",
+                    headers={"Cache-Control": f"max-age={BASEMAP_MAX_AGE_S}"})  # fmt: skip
+
+
 @router.get("/robots")
-async def list_robots(conn: ConnDep) -> dict[str, Any]:
-    return {"items": await queries.robots(conn)}
+async def list_robots(conn: ConnDep, principal: PrincipalDep) -> dict[str, Any]:
+    return {"items": scoping.by_crew(await queries.robots(conn), principal)}
 
 
 @router.put("/robots/{robot_id}")
@@ -54,8 +109,11 @@ async def list_devices(conn: ConnDep) -> dict[str, Any]:
 
 
 @router.get("/assignments")
-async def list_assignments(conn: ConnDep, device_id: str | None = None, agent_id: str | None = None
-                           ) -> dict[str, Any]:  # fmt: skip
+async def list_assignments(conn: ConnDep, principal: PrincipalDep, device_id: str | None = None,
+                           agent_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Who wore which device when. A supervisor asks about one agent of their crews (``agent_id``)."""
+    if not principal.sees_all_crews and agent_id is None:
+        raise HTTPException(403, "give agent_id: supervisors see the assignments of their crews' agents")
     return {"items": await registry.assignments(conn, device_id, agent_id)}
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.alerts import Resolution
 from services.exposure.heat import Task
@@ -18,13 +18,13 @@ class _Body(BaseModel):
 
 
 class AckIn(_Body):
-    by: Name = "anonymous"
+    by: Name | None = None  # the name shown; default: the signed-in account
 
 
 class ResolveIn(_Body):
     reason: Resolution
     comment: Annotated[str, Field(max_length=2000)] | None = None
-    by: Name = "anonymous"
+    by: Name | None = None  # the name shown; default: the signed-in account
 
 
 class EscalationLevelIn(_Body):
@@ -40,7 +40,7 @@ class EscalationIn(_Body):
 
 class CommentIn(_Body):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-    by: Name = "anonymous"
+    by: Name | None = None  # the name shown; default: the signed-in account
 
 
 class AgentIn(_Body):
@@ -68,3 +68,30 @@ class AssignmentIn(_Body):
 
 class AssignmentEndIn(_Body):
     valid_to: AwareDatetime
+
+
+Longitude = Annotated[float, Field(strict=True, ge=-180.0, le=180.0, allow_inf_nan=False)]
+Latitude = Annotated[float, Field(strict=True, ge=-90.0, le=90.0, allow_inf_nan=False)]
+LonLat = tuple[Longitude, Latitude]
+
+
+def _closed(ring: list[LonLat]) -> list[LonLat]:
+    if ring[0] != ring[-1]:
+        raise ValueError("a linear ring must be closed: its last position must equal its first (RFC 7946 3.1.6)")
+    return ring
+
+
+LinearRing = Annotated[list[LonLat], Field(min_length=4, max_length=2000), AfterValidator(_closed)]
+
+
+class PolygonIn(_Body):
+    """A GeoJSON Polygon (RFC 7946 3.1.6) in WGS-84 [longitude, latitude]: the outer ring, then up to 4 holes."""
+
+    type: Literal["Polygon"]
+    coordinates: Annotated[list[LinearRing], Field(min_length=1, max_length=5)]
+
+
+class CrewIn(_Body):
+    name: Name | None = None
+    site_id: Id = "paris"
+    area: PolygonIn | None = None

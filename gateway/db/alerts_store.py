@@ -201,8 +201,12 @@ async def transition(
     now: datetime,
     reason: Resolution | None = None,
     comment: str | None = None,
+    account: str | None = None,
 ) -> dict[str, Any]:
-    """Acknowledge or resolve under a row lock, through the domain state machine; returns the JSON."""
+    """Acknowledge or resolve under a row lock, through the domain state machine; returns the JSON.
+
+    ``by`` is the name shown (who took it in hand); ``account`` the authenticated account that did it (the
+    audit trail keeps both: a control room may share one screen's account between supervisors)."""
     async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(_SELECT_ONE + " FOR UPDATE", (alert_id,))
         row = await cur.fetchone()
@@ -222,7 +226,7 @@ async def transition(
              changed.resolved_at, changed.resolution.value if changed.resolution else None,
              changed.resolution_comment, alert_id),
         )  # fmt: skip
-        details = {"reason": reason.value if reason else None, "comment": comment}
+        details = {"reason": reason.value if reason else None, "comment": comment, "account": account}
         await cur.execute(
             "INSERT INTO alert_events (alert_id, at, actor, action, details) VALUES (%s, %s, %s, %s, %s)",
             (alert_id, now, by, action, orjson.dumps(details).decode()),

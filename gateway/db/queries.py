@@ -2,37 +2,46 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import psycopg
 from psycopg.rows import dict_row
 
 from gateway.db.alerts_store import SELECT_ALERTS, row_json
+from gateway.settings import DEFAULT_SHIFT_DURATION_S, DEFAULT_SITE_TIMEZONE
 from gateway.timefmt import iso
+from services.exposure.today import exposure_today
+from services.privacy import Position, visible_position
 
 Conn = psycopg.AsyncConnection[Any]
 
 _AGENTS = """
-SELECT a.agent_id, a.display_name, a.crew_id, cur.device_id, dl.ts AS last_seen, dl.received_at,
-       dl.hr_bpm, dl.battery_pct, d.link_status,
+SELECT a.agent_id, a.display_name, a.crew_id, c.site_id, cur.device_id, dl.ts AS last_seen, dl.received_at,
+       dl.hr_bpm, dl.battery_pct, dl.lat, dl.lon, d.link_status,
        (SELECT count(*) FROM alerts al WHERE al.agent_id = a.agent_id AND al.status <> 'resolved')
-         AS open_alerts
+         AS open_alerts,
+       e.day, e.worked_s, e.noise_s, e.noise_sum_t_10pow, e.hav_s, e.hav_sum_a2t, e.psi_max, e.wbgt_max_c,
+       e.lifts, e.tonnage_kg
 FROM agents a
+LEFT JOIN crews c ON c.crew_id = a.crew_id
 LEFT JOIN LATERAL (
     SELECT s.device_id FROM assignments s
     WHERE s.agent_id = a.agent_id AND s.valid_from <= now() AND (s.valid_to IS NULL OR s.valid_to > now())
     ORDER BY s.valid_from DESC LIMIT 1) cur ON true
 LEFT JOIN device_latest dl ON dl.device_id = cur.device_id AND dl.agent_id = a.agent_id
 LEFT JOIN devices d ON d.device_id = cur.device_id
+LEFT JOIN exposure_days e ON e.agent_id = a.agent_id AND e.day = %(today)s
 WHERE (%(agent_id)s::text IS NULL OR a.agent_id = %(agent_id)s)
   AND (%(since)s::timestamptz IS NULL OR dl.received_at > %(since)s
+       -- went stale since the last push: the board must grey the tile although nothing new arrived
+       OR (dl.received_at <= %(stale_at)s AND dl.received_at > %(stale_since)s)
        OR EXISTS (SELECT 1 FROM alerts al WHERE al.agent_id = a.agent_id
                   AND (al.raised_at > %(since)s OR al.resolved_at > %(since)s OR al.acknowledged_at > %(since)s)))
 ORDER BY a.crew_id NULLS LAST, a.display_name
 """
-
 
 
 def agent_status(row: dict[str, Any], now: datetime, stale_after_s: float) -> str:
@@ -47,16 +56,65 @@ def agent_status(row: dict[str, Any], now: datetime, stale_after_s: float) -> st
 
 
 async def agents(conn: Conn, now: datetime, stale_after_s: float, agent_id: str | None = None,
-                 since: datetime | None = None) -> list[dict[str, Any]]:  # fmt: skip
+                 since: datetime | None = None, site_timezone: str = DEFAULT_SITE_TIMEZONE,
+                 shift_duration_s: float = DEFAULT_SHIFT_DURATION_S) -> list[dict[str, Any]]:  # fmt: skip
+    """The live board's agents: status, latest readings, today's exposure, and a position only when allowed.
+
+    ``position`` goes through ``services.privacy.visible_position`` (CNIL: shown only while the agent has an
+    open alert); ``exposure_today`` is the ledger row of the site's local day containing ``now``.
+    """
+    today = now.astimezone(ZoneInfo(site_timezone)).date()
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_AGENTS, {"agent_id": agent_id, "since": since})
+        stale = timedelta(seconds=stale_after_s)
+        await cur.execute(_AGENTS, {"agent_id": agent_id, "since": since, "today": today, "stale_at": now - stale,
+                                    "stale_since": None if since is None else since - stale})  # fmt: skip
         rows = await cur.fetchall()
     return [{
         "agent_id": r["agent_id"], "display_name": r["display_name"], "crew_id": r["crew_id"],
-        "device_id": r["device_id"], "last_seen": iso(r["last_seen"]),
+        "site_id": r["site_id"], "device_id": r["device_id"], "last_seen": iso(r["last_seen"]),
         "status": agent_status(r, now, stale_after_s), "hr_bpm": r["hr_bpm"], "battery_pct": r["battery_pct"],
         "open_alerts": r["open_alerts"],
+        "position": _position_json(visible_position(r["open_alerts"], r["lat"], r["lon"], r["last_seen"])),
+        "exposure_today": _exposure_json(r, shift_duration_s),
     } for r in rows]  # fmt: skip
+
+
+def _position_json(position: Position | None) -> dict[str, Any] | None:
+    if position is None:
+        return None
+    return {"lat": position.lat, "lon": position.lon, "at": iso(position.at)}
+
+
+def _exposure_json(row: dict[str, Any], shift_duration_s: float) -> dict[str, Any] | None:
+    if row["day"] is None:
+        return None
+    today = exposure_today(
+        row["day"], worked_s=row["worked_s"], noise_s=row["noise_s"], noise_sum_t_10pow=row["noise_sum_t_10pow"],
+        hav_s=row["hav_s"], hav_sum_a2t=row["hav_sum_a2t"], psi_max=row["psi_max"], wbgt_max_c=row["wbgt_max_c"],
+        lifts=row["lifts"], tonnage_kg=row["tonnage_kg"], shift_s=shift_duration_s,
+    )  # fmt: skip
+    return {
+        "day": today.day.isoformat(), "worked_s": today.worked_s, "noise_dose_pct": today.noise_dose_pct,
+        "noise_dose_projected_pct": today.noise_dose_projected_pct, "hav_points": today.hav_points,
+        "hav_points_projected": today.hav_points_projected, "psi_max": today.psi_max,
+        "wbgt_max_c": today.wbgt_max_c, "lifts": today.lifts, "tonnage_kg": today.tonnage_kg,
+    }  # fmt: skip
+
+
+async def crews(conn: Conn, crew_id: str | None = None) -> list[dict[str, Any]]:
+    """Crews with their work area, their number of agents and how many of those have an open alert."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT c.crew_id, c.name, c.site_id, c.area, count(a.agent_id) AS agents,"
+            " count(o.agent_id) AS agents_in_alert"
+            " FROM crews c LEFT JOIN agents a ON a.crew_id = c.crew_id"
+            " LEFT JOIN (SELECT DISTINCT agent_id FROM alerts WHERE status <> 'resolved') o"
+            "   ON o.agent_id = a.agent_id"
+            " WHERE %(crew)s::text IS NULL OR c.crew_id = %(crew)s"
+            " GROUP BY c.crew_id ORDER BY c.crew_id",
+            {"crew": crew_id},
+        )
+        return await cur.fetchall()
 
 
 async def robots(conn: Conn, since: datetime | None = None) -> list[dict[str, Any]]:
@@ -79,15 +137,19 @@ async def robots(conn: Conn, since: datetime | None = None) -> list[dict[str, An
     } for r in rows]  # fmt: skip
 
 
-async def alerts(conn: Conn, status: str | None, agent_id: str | None, limit: int) -> list[dict[str, Any]]:
+async def alerts(conn: Conn, status: str | None, agent_id: str | None, limit: int,
+                 crew_ids: frozenset[str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Newest first; ``crew_ids`` (a supervisor's scope) keeps alerts about their crews' agents and robots."""
     statuses = {"open": ["raised", "acknowledged"], None: ["raised", "acknowledged", "resolved"]}.get(
         status, [status or ""]
     )
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            SELECT_ALERTS + " WHERE status = ANY(%s) AND (%s::text IS NULL OR agent_id = %s)"
-            " ORDER BY raised_at DESC LIMIT %s",
-            (statuses, agent_id, agent_id, limit),
+            SELECT_ALERTS + " WHERE status = ANY(%(s)s) AND (%(a)s::text IS NULL OR agent_id = %(a)s)"
+            " AND (%(c)s::text[] IS NULL OR coalesce((SELECT crew_id FROM agents g WHERE g.agent_id = alerts.agent_id),"
+            " (SELECT crew_id FROM robots r WHERE r.robot_id = alerts.robot_id)) = ANY(%(c)s))"
+            " ORDER BY raised_at DESC LIMIT %(n)s",
+            {"s": statuses, "a": agent_id, "c": None if crew_ids is None else sorted(crew_ids), "n": limit},
         )
         rows = await cur.fetchall()
     return [row_json(r) for r in rows]
@@ -163,13 +225,14 @@ async def alert_events(conn: Conn, alert_id: str) -> list[dict[str, Any]]:
     return rows
 
 
-async def add_comment(conn: Conn, alert_id: str, by: str, text: str, now: datetime) -> dict[str, Any]:
+async def add_comment(conn: Conn, alert_id: str, by: str, text: str, now: datetime,
+                      account: str | None = None) -> dict[str, Any]:  # fmt: skip
     async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "INSERT INTO alert_events (alert_id, at, actor, action, details)"
-            " VALUES (%s, %s, %s, 'comment', jsonb_build_object('text', %s::text))"
+            " VALUES (%s, %s, %s, 'comment', jsonb_build_object('text', %s::text, 'account', %s::text))"
             " RETURNING id, at, actor, action, details",
-            (alert_id, now, by, text),
+            (alert_id, now, by, text, account),
         )
         row = await cur.fetchone()
         event = {"type": "alert.comment", "alert_id": alert_id, "by": by, "text": text, "at": iso(now)}

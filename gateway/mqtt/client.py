@@ -62,6 +62,8 @@ class IngestClient:
         )
         if endpoint.username:
             self._client.username_pw_set(endpoint.username, endpoint.password)
+        if endpoint.tls:  # the broker's certificate is verified (hostname included) against this CA
+            self._client.tls_set(ca_certs=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None)
         self._client.max_queued_messages_set(0)
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
         self._client.on_connect = self._on_connect
@@ -112,7 +114,9 @@ class IngestClient:
         group = self._settings.mqtt_share_group
         client.subscribe([(topics.shared(f, group), SubscribeOptions(qos=1)) for f in topics.SUBSCRIPTIONS])
         self.connected.set()
-        log.info("MQTT connected to %s (session generation %d)", self._settings.mqtt_url, self.generation)
+        endpoint = self._settings.mqtt  # never log the URL itself: it may carry the password
+        log.info("MQTT connected to %s:%d as %s (session generation %d)", endpoint.host, endpoint.port,
+                 endpoint.username or "anonymous", self.generation)  # fmt: skip
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self.connected.clear()

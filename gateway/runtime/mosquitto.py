@@ -17,8 +17,10 @@ import subprocess
 import time
 from pathlib import Path
 
+from gateway.mqtt.accounts import BrokerAuthFiles
 from gateway.runtime.errors import ServiceStartError, log_tail
 from gateway.runtime.ports import port_accepts, port_is_free
+from gateway.runtime.tls import TlsFiles
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ def render_config(
     state_dir: Path,
     password_file: Path | None = None,
     acl_file: Path | None = None,
+    tls: TlsFiles | None = None,
+    tls_port: int | None = None,
 ) -> str:
     """Return the text of mosquitto.conf for a private broker on `host:port`.
 
@@ -82,17 +86,32 @@ def render_config(
         "log_type information",
         "log_timestamp_format %Y-%m-%dT%H:%M:%S",
     ]
+    if tls is not None and tls_port is not None:
+        # Options after a `listener` line apply to that listener (mosquitto.conf(5)): keep this block last.
+        lines += [f"listener {tls_port} {host}", f"cafile {tls.ca_file}", f"certfile {tls.cert_file}",
+                  f"keyfile {tls.key_file}", "tls_version tlsv1.2"]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
 class MosquittoBroker:
     """One Mosquitto process, its config, persistence store and log under `state_dir`."""
 
-    def __init__(self, state_dir: Path, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(self, state_dir: Path, port: int, host: str = "127.0.0.1", auth: BrokerAuthFiles | None = None,
+                 tls: TlsFiles | None = None, tls_port: int | None = None) -> None:  # fmt: skip
+        """``auth``: per-account passwords and ACL (no anonymous access); None: anonymous, for tests.
+        ``tls``/``tls_port``: a second listener with MQTT over TLS (mqtts://)."""
         self.state_dir = state_dir
         self.port = port
         self.host = host
+        self.auth = auth
+        self.tls = tls
+        self.tls_port = tls_port
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid_file(self) -> Path:
+        """Written by us (Mosquitto writes its own only when daemonised): who to SIGHUP after account changes."""
+        return self.state_dir / "mosquitto.pid"
 
     @property
     def config_path(self) -> Path:
@@ -107,6 +126,10 @@ class MosquittoBroker:
         return f"mqtt://{self.host}:{self.port}"
 
     @property
+    def tls_url(self) -> str | None:
+        return None if self.tls_port is None else f"mqtts://{self.host}:{self.tls_port}"
+
+    @property
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
@@ -119,8 +142,11 @@ class MosquittoBroker:
             raise ServiceStartError(f"port {self.port} is already in use on {self.host}: pass --mqtt-port or free it")
         (self.state_dir / "data").mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
-            render_config(host=self.host, port=self.port, state_dir=self.state_dir), encoding="utf-8"
-        )
+            render_config(host=self.host, port=self.port, state_dir=self.state_dir,
+                          password_file=self.auth.password_file if self.auth else None,
+                          acl_file=self.auth.acl_file if self.auth else None, tls=self.tls, tls_port=self.tls_port),
+            encoding="utf-8",
+        )  # fmt: skip
         started = time.monotonic()
         # Errors found before the log file is opened (a bad config line) go to stderr: same file.
         with self.log_path.open("ab") as log:
@@ -134,6 +160,7 @@ class MosquittoBroker:
                 start_new_session=True,
             )
         self._wait_ready(started + timeout_s, timeout_s)
+        self.pid_file.write_text(f"{self._process.pid}\n")
         logger.info(
             "mosquitto pid %s listening on %s (%.2f s)",
             self._process.pid,
@@ -162,8 +189,14 @@ class MosquittoBroker:
                 )
             time.sleep(_POLL_INTERVAL_S)
 
+    def reload(self) -> None:
+        """Re-read the password and ACL files (SIGHUP, mosquitto(8))."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGHUP)
+
     def stop(self, timeout_s: float = 10.0) -> None:
         """Stop cleanly (SIGTERM: Mosquitto saves its store), SIGKILL if it does not exit in time."""
+        self.pid_file.unlink(missing_ok=True)
         process = self._process
         if process is None:
             return
@@ -180,6 +213,7 @@ class MosquittoBroker:
     def kill(self) -> None:
         """SIGKILL the broker, as a crash would: nothing is saved since the last autosave."""
         process = self._process
+        self.pid_file.unlink(missing_ok=True)
         if process is None:
             return
         if process.poll() is None:

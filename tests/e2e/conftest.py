@@ -23,12 +23,22 @@ class Stack:
     def __init__(self, state_dir: Path, endpoints: dict[str, Any], process: subprocess.Popen[bytes]) -> None:
         self.state_dir = state_dir
         self.process = process
+        self.endpoints = endpoints
         self.http_url: str = endpoints["http_url"]
+        self.token: str = endpoints["admin_token"]
         self.mqtt_host: str = endpoints["mqtt_host"]
         self.mqtt_port: int = endpoints["mqtt_port"]
         self.database_url: str = endpoints["database_url"]
-        self.http = httpx.Client(base_url=self.http_url, timeout=10)
-        self._publisher = Publisher(self.mqtt_host, self.mqtt_port)
+        # The broker of `vigie up` refuses anonymous clients; tests publish with the simulator's fleet account.
+        account = endpoints["mqtt_credentials"]["simulator"]
+        self.mqtt_login: tuple[str, str] = (account["username"], account["password"])
+        self.http = httpx.Client(base_url=self.http_url, timeout=10,
+                                 headers={"Authorization": f"Bearer {self.token}"})  # fmt: skip
+        self._publisher = self.publisher()
+
+    def publisher(self) -> Publisher:
+        """A new MQTT client on the stack's broker, logged in with the fleet account; close it after use."""
+        return Publisher(self.mqtt_host, self.mqtt_port, *self.mqtt_login)
 
     def publish_frame(self, payload: dict[str, Any]) -> None:
         self._publisher.frame(payload)

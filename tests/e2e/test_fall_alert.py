@@ -57,7 +57,7 @@ def test_a_fall_reaches_the_live_websocket_within_a_second_of_the_decision(stack
         streams["wear-fall-sis"] = real
     for device in streams:
         stack.assign(device, device.replace("wear", "agent"), "Chute T.", "crew-09")
-    with LiveAlerts(stack.http_url, "fall") as live:
+    with LiveAlerts(stack.http_url, "fall", stack.token) as live:
         t0 = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
         planned = {device: frames(device, acc, gyr, t0) for device, (acc, gyr) in streams.items()}
         published_at: dict[tuple[str, int], float] = {}

@@ -17,15 +17,18 @@ import psycopg
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from tests.e2e.conftest import Stack
 from tests.helpers import wait_until
 from tests.live import LiveAlerts
 
 pytestmark = pytest.mark.e2e
 
 
-def _tap(host: str, port: int, out: queue.Queue[tuple[float, dict[str, object]]]) -> mqtt.Client:
-    """Subscribe to every wearable frame and note when each SOS frame passes through the broker."""
+def _tap(stack: Stack, out: queue.Queue[tuple[float, dict[str, object]]]) -> mqtt.Client:
+    """Subscribe to every wearable frame (read-only monitor account) and note when each SOS frame passes."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    monitor = stack.endpoints["mqtt_credentials"]["monitor"]
+    client.username_pw_set(monitor["username"], monitor["password"])
 
     def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         if b'"sos":true' in msg.payload:
@@ -33,15 +36,15 @@ def _tap(host: str, port: int, out: queue.Queue[tuple[float, dict[str, object]]]
 
     client.on_message = on_message
     client.on_connect = lambda c, *_: c.subscribe("vigie/v1/wearables/+/frame", qos=0)
-    client.connect(host, port)
+    client.connect(stack.mqtt_host, stack.mqtt_port)
     client.loop_start()
     return client
 
 
 def test_simulated_crew_sos_reaches_rest_and_websocket_within_one_second(stack):
     sos_seen: queue.Queue[tuple[float, dict[str, object]]] = queue.Queue()
-    tap = _tap(stack.mqtt_host, stack.mqtt_port, sos_seen)
-    with LiveAlerts(stack.http_url, "sos") as live:
+    tap = _tap(stack, sos_seen)
+    with LiveAlerts(stack.http_url, "sos", stack.token) as live:
         simulate = subprocess.run(
             [sys.executable, "-m", "gateway.cli", "simulate", "--state-dir", str(stack.state_dir), "--agents", "8",
              "--robots", "2", "--duration", "8", "--speedup", "1", "--seed", "7", "--sos", "3@4"],

@@ -85,6 +85,7 @@ def test_malformed_payloads_land_in_dead_letter_while_good_frames_around_them_ar
 def test_an_sos_is_visible_over_rest_and_websocket_within_one_second(gateway: RunningGateway, publisher: Publisher):
     gateway.assign("wear-4", "agent-4", display_name="Samia K.")
     with ws_connect(gateway.ws_url, open_timeout=5) as ws:
+        ws.send(orjson.dumps({"type": "auth", "token": gateway.token}).decode())
         assert orjson.loads(ws.recv(timeout=5))["type"] == "hello"
         published = time.monotonic()
         publisher.frame(frame("wear-4", 1, sos=True, hr_bpm=140))

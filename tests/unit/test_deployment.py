@@ -15,7 +15,25 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 def test_every_service_has_an_image_or_a_build_and_a_healthcheck():
     for name, service in COMPOSE["services"].items():
         assert "image" in service or "build" in service, name
-        assert "healthcheck" in service, name
+        # One-shot jobs (restart "no", waited for with service_completed_successfully) have nothing to probe.
+        assert "healthcheck" in service or service.get("restart") == "no", name
+
+
+def test_the_broker_refuses_anonymous_clients_and_applies_the_generated_acl():
+    conf = (ROOT / "deploy" / "mosquitto.conf").read_text().split("\n")
+    assert "allow_anonymous false" in conf
+    assert "password_file /mosquitto/auth/passwd" in conf and "acl_file /mosquitto/auth/acl" in conf
+    broker = COMPOSE["services"]["mosquitto"]
+    assert "mqtt-auth:/mosquitto/auth:ro" in broker["volumes"]
+    assert broker["depends_on"]["mqtt-init"]["condition"] == "service_completed_successfully"
+    assert "mqtt-auth:/mqtt-auth" in COMPOSE["services"]["gateway"]["volumes"]  # the credentials API rewrites them
+
+
+def test_the_gateway_runs_in_production_mode_with_secrets_from_the_environment():
+    env = COMPOSE["services"]["gateway"]["environment"]
+    assert "VIGIE_MODE" not in env  # production is the default: placeholder secrets are refused at start
+    for name in ("VIGIE_JWT_SECRET", "VIGIE_PSEUDONYM_SECRET"):
+        assert env[name].startswith("${") and ":?" in env[name]
 
 
 def test_no_secret_is_written_in_the_file():

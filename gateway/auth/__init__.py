@@ -1,0 +1,1 @@
+"""Authentication adapters: user passwords, JWT bearer tokens and machine API keys → services.access.Principal."""
