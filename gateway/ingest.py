@@ -215,6 +215,9 @@ class IngestWorker(threading.Thread):
         except psycopg.OperationalError as exc:
             log.warning("time-driven rules postponed, database unavailable: %s", exc)
             self._close()
+        except Exception:  # a failing rule must not kill ingest: log it, try again at the next tick
+            log.exception("time-driven rules failed")
+            self._close()
 
     def _drain(self) -> list[Incoming]:
         try:
@@ -243,23 +246,33 @@ class IngestWorker(threading.Thread):
                 return
             except psycopg.OperationalError as exc:
                 # The database is unreachable: keep the batch (unacknowledged), reconnect, retry.
-                self.db_ok.clear()
+                metrics.QUEUE_DEPTH.set(self.inbox.qsize() + len(batch))
+                delay_s = self._wait_for_database(exc, len(batch), delay_s)
+            except Exception as exc:  # one bad message must stop neither the stream nor this thread
+                # The database refused valid-looking data, or processing failed on some payload: isolate the
+                # culprit by halving, dead-letter it with the reason, keep everything else.
+                reason = "db_rejected" if isinstance(exc, psycopg.Error) else "processing_error"
+                log.exception("batch of %d failed (%s); storing one by one", len(batch), reason)
                 metrics.DB_WRITE_FAILURES.inc()
-                log.warning("database unavailable (%s); retrying %d messages in %.1fs", exc, len(batch), delay_s)
-                self._close()
-                self.stopping.wait(delay_s)
-                delay_s = min(delay_s * 2, 5.0)
-            except psycopg.Error:
-                # The database refused valid-looking data: isolate the culprit rather than block the stream.
-                log.exception("batch of %d rejected by the database; storing one by one", len(batch))
-                metrics.DB_WRITE_FAILURES.inc()
-                if len(batch) == 1:
-                    self._dead_letter(batch[0], "db_rejected")
+                if len(batch) > 1:
+                    half = len(batch) // 2
+                    self._store(batch[:half])
+                    self._store(batch[half:])
                     return
-                half = len(batch) // 2
-                self._store(batch[:half])
-                self._store(batch[half:])
-                return
+                try:
+                    self._dead_letter(batch[0], reason)
+                    return
+                except psycopg.OperationalError as lost:  # the database went away meanwhile: retry the message
+                    delay_s = self._wait_for_database(lost, 1, delay_s)
+
+    def _wait_for_database(self, exc: Exception, pending: int, delay_s: float) -> float:
+        """Mark the database down, drop the connection, wait; returns the next (doubled, capped) delay."""
+        self.db_ok.clear()
+        metrics.DB_WRITE_FAILURES.inc()
+        log.warning("database unavailable (%s); retrying %d messages in %.1fs", exc, pending, delay_s)
+        self._close()
+        self.stopping.wait(delay_s)
+        return min(delay_s * 2, 5.0)
 
     def _dead_letter(self, message: Incoming, reason: str) -> None:
         assert self._pipeline is not None

@@ -16,7 +16,7 @@ from gateway.api.deps import ConnDep, NowDep, SettingsDep
 from gateway.api.security import PrincipalDep
 from gateway.db import curves, exposure_queries
 from gateway.exposure_view import annual_json, day_json
-from gateway.reports import csv_report, pdf_report
+from gateway.reports import csv_report
 from gateway.timefmt import iso
 from services.access import Principal
 from services.exposure import today
@@ -24,6 +24,14 @@ from services.exposure import today
 router = APIRouter(prefix="/api/v1", tags=["exposure"])
 MAX_SPAN = timedelta(days=366)
 Day = Annotated[date, Query(description="local day, YYYY-MM-DD")]
+
+
+def _pdf(renderer: str, *args: Any, **kwargs: Any) -> bytes:
+    """Render a PDF in a worker thread; matplotlib (~1 s to import) is loaded there, on the first PDF only."""
+    from gateway.reports import pdf_report
+
+    pdf: bytes = getattr(pdf_report, renderer)(*args, **kwargs)
+    return pdf
 
 
 def _check_span(start: date, end: date) -> None:
@@ -109,7 +117,7 @@ async def exposure_report(conn: ConnDep, settings: SettingsDep, principal: Princ
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})  # fmt: skip
     if format == "pdf":
         title = f"Vigie — {'expositions' if lang == 'fr' else 'exposure'}, {subject}"
-        pdf = await asyncio.to_thread(pdf_report.exposure_pdf, title, (start, end), days, lang,
+        pdf = await asyncio.to_thread(_pdf, "exposure_pdf", title, (start, end), days, lang,
                                     generated_at=datetime.now(UTC))
         return Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})  # fmt: skip
@@ -130,7 +138,7 @@ async def annual_report(agent_id: str, year: Annotated[int, Query(ge=2000, le=21
                                settings.pseudonym_key, "display_name")  # fmt: skip
     statement = annual_json(who["agent_id"], who["display_name"], year, rows, exposure_queries.profile_of(agent))
     if format == "pdf":
-        pdf = await asyncio.to_thread(pdf_report.annual_pdf, statement, lang, generated_at=datetime.now(UTC))
+        pdf = await asyncio.to_thread(_pdf, "annual_pdf", statement, lang, generated_at=datetime.now(UTC))
         return Response(pdf, media_type="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="vigie-annual-{agent_id}-{year}.pdf"'})  # fmt: skip
     return statement

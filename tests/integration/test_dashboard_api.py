@@ -165,6 +165,8 @@ def test_the_agent_curves_are_cumulative_per_minute_with_their_lines(gateway: Ru
         frames.append(frame("wear-c1", 100 + i, m2 + timedelta(seconds=i), **extra))
     for f in reversed(frames):  # order of arrival does not matter
         publisher.frame(f)
+    # Acknowledged by the broker is not yet stored: wait for every frame before reading the curves.
+    wait_until(lambda: len(gateway.get("/api/v1/frames", device_id="wear-c1", limit=500)["items"]) == len(frames), 10)
 
     def curves() -> dict[str, Any]:
         got: dict[str, Any] = gateway.get("/api/v1/agents/agent-c1/exposure/today", day=day.isoformat())

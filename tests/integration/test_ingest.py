@@ -12,6 +12,8 @@ import psycopg
 import pytest
 from websockets.sync.client import connect as ws_connect
 
+from gateway.ingest import IngestPipeline
+from gateway.mqtt.client import Incoming
 from tests.gateway_harness import Publisher, RunningGateway, now_rfc3339, running_gateway
 from tests.helpers import wait_until
 
@@ -202,3 +204,30 @@ def test_messages_published_while_the_gateway_is_down_are_stored_after_restart(b
     with running_gateway(broker.url, database_url, mqtt_client_id=client_id):
         wait_until(lambda: count(database_url, "SELECT count(*) FROM frames") == 101, 10)
     assert g is not None
+
+
+def test_a_message_that_breaks_processing_is_dead_lettered_and_ingest_carries_on(
+    broker, database_url, publisher: Publisher, monkeypatch: pytest.MonkeyPatch
+):
+    # Fault injection: processing raises on one device's frames, as a bug triggered by one payload would.
+    original = IngestPipeline.process
+
+    def process(self: IngestPipeline, batch: list[Incoming], now: datetime) -> Any:
+        if any("wear-boom" in message.topic for message in batch):
+            raise RuntimeError("injected processing failure")
+        return original(self, batch, now)
+
+    monkeypatch.setattr(IngestPipeline, "process", process)
+    with running_gateway(broker.url, database_url, ingest_batch_wait_s=0.2) as gateway:
+        for seq in range(1, 41):
+            publisher.frame(frame("wear-ok", seq))
+            if seq == 20:
+                publisher.frame(frame("wear-boom", 1))
+        url = gateway.settings.database_url
+        wait_until(lambda: count(url, "SELECT count(*) FROM frames WHERE device_id = 'wear-ok'") == 40, 10)
+        letters = wait_until(lambda: gateway.get("/api/v1/dead-letters")["items"], 5)
+        assert [(d["topic"], d["reason"]) for d in letters] == [("vigie/v1/wearables/wear-boom/frame",
+                                                                 "processing_error")]  # fmt: skip
+        publisher.frame(frame("wear-ok", 41))  # the worker is still alive and storing
+        wait_until(lambda: count(url, "SELECT count(*) FROM frames WHERE device_id = 'wear-ok'") == 41, 10)
+        assert gateway.http.get("/healthz").status_code == 200

@@ -172,7 +172,7 @@ def test_crew_reports_come_as_json_csv_and_pdf(gateway: RunningGateway, publishe
     assert bad.status_code == 422 and "crew_id" in bad.json()["detail"]
     out = tmp_path / "agent.pdf"
     argv = ["report", "exposure", "--agent", "agent-r1", "--from", day, "--to", day, "--format", "pdf",
-            "-o", str(out), "--api-url", gateway.http_url]  # fmt: skip
+            "-o", str(out), "--api-url", gateway.http_url, "--token", gateway.token]  # fmt: skip
     assert cli.main(argv) == 0 and out.read_bytes().startswith(b"%PDF")
 
 
