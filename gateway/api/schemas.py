@@ -10,7 +10,9 @@ from services.alerts import Resolution
 from services.exposure.heat import Task
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+# Text that PostgreSQL can store: no NUL character (the 422 then names the field, not the database).
+_NO_NUL = r"^[^\x00]*$"
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=_NO_NUL)]
 
 
 class _Body(BaseModel):
@@ -23,7 +25,7 @@ class AckIn(_Body):
 
 class ResolveIn(_Body):
     reason: Resolution
-    comment: Annotated[str, Field(max_length=2000)] | None = None
+    comment: Annotated[str, StringConstraints(max_length=2000, pattern=_NO_NUL)] | None = None
     by: Name | None = None  # the name shown; default: the signed-in account
 
 
@@ -39,7 +41,7 @@ class EscalationIn(_Body):
 
 
 class CommentIn(_Body):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=_NO_NUL)]
     by: Name | None = None  # the name shown; default: the signed-in account
 
 

@@ -7,11 +7,22 @@ units, UTC timestamps and finite numbers. The pydantic models mirror the JSON Sc
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+import re
+from datetime import MAXYEAR, UTC, datetime, timedelta
+from typing import Annotated, Literal, TypeVar
 
 import numpy as np
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+import orjson
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from services.errors import InvalidFrame
 from services.model import (
@@ -29,9 +40,55 @@ from services.model import (
     WholeBodyVibration,
 )
 
+# Every reason this module rejects with (docs/contract.md lists them, with the ingest's own).
+REASONS = frozenset({
+    "bad_json", "schema", "too_large", "id_mismatch", "imu_rate_mismatch", "imu_length_mismatch",
+    "ts_in_future", "ts_too_old", "bad_status",
+})  # fmt: skip
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+# The JSON Schema's RFC 3339 profile: upper-case T and Z, no space, no bare epoch numbers in strings.
+TS_PATTERN = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _json_integer(value: object) -> object:
+    # JSON has one number type: 42.0 is the integer 42 (JSON Schema 2020-12 §6.1.1), but true is not 1.
+    if isinstance(value, bool):
+        raise ValueError("expected an integer, got a boolean")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _rfc3339(value: object) -> object:
+    # Checked before pydantic parses the string (leniently, since a validator hands it over as a Python str,
+    # which strict mode refuses): on its own pydantic also takes "2026-11-26 08:59:59Z" or "1764147599".
+    if not isinstance(value, str) or TS_PATTERN.fullmatch(value) is None:
+        raise ValueError("expected an RFC 3339 date-time such as 2026-11-26T08:59:59.250Z")
+    return value
+
+
+def _storable(text: str) -> str:
+    # Free text (tool ids, robot modes, faults) is taken as the contract allows it, but for the one character
+    # PostgreSQL text cannot hold: stored, a NUL would fail the whole batch's transaction.
+    if "\x00" in text:
+        raise ValueError("a NUL character cannot be stored")
+    return text
+
+
+def _printable(text: str, limit: int = 300) -> str:
+    # A rejection's detail may quote the payload (an unknown key): keep it storable and readable in logs.
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+
+
+M = TypeVar("M", bound=BaseModel)
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-Seq = Annotated[int, Field(ge=0, le=2**63 - 1)]
+V1 = Annotated[Literal[1], BeforeValidator(_json_integer)]
+Seq = Annotated[int, BeforeValidator(_json_integer), Field(ge=0, le=2**63 - 1)]
+Timestamp = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_rfc3339)]
+Text = Annotated[str, AfterValidator(_storable)]
 Acc = Annotated[float, Field(ge=-2000, le=2000)]
 Gyr = Annotated[float, Field(ge=-100, le=100)]
 MAX_SAMPLES = 220
@@ -62,7 +119,7 @@ class EnvIn(_Strict):
 
 
 class HavIn(_Strict):
-    tool_id: Annotated[str, Field(max_length=64)] | None = None
+    tool_id: Annotated[Text, Field(max_length=64)] | None = None
     ahv_ms2: Annotated[float, Field(ge=0, le=100)]
     trigger_s: Annotated[float, Field(ge=0, le=1)]
 
@@ -86,7 +143,7 @@ class GeometryIn(_Strict):
 
 
 class LiftIn(_Strict):
-    count: Annotated[int, Field(ge=0, le=10)]
+    count: Annotated[int, BeforeValidator(_json_integer), Field(ge=0, le=10)]
     load_kg: Annotated[float, Field(ge=0, le=150)]
     geometry: GeometryIn | None = None
 
@@ -98,10 +155,10 @@ class GpsIn(_Strict):
 
 
 class FrameIn(_Strict):
-    v: Literal[1]
+    v: V1
     device_id: Id
     seq: Seq
-    ts: AwareDatetime
+    ts: Timestamp
     imu: ImuIn | None = None
     hr_bpm: Annotated[float, Field(ge=20, le=250)] | None = None
     skin_temp_c: Annotated[float, Field(ge=15, le=45)] | None = None
@@ -126,20 +183,20 @@ class PoseIn(_Strict):
 
 
 class RobotStateIn(_Strict):
-    v: Literal[1]
+    v: V1
     robot_id: Id
     seq: Seq
-    ts: AwareDatetime
+    ts: Timestamp
     kind: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
     pose: PoseIn | None = None
     speed_ms: Annotated[float, Field(ge=-20, le=20)] | None = None
     battery_pct: Annotated[float, Field(ge=0, le=100)] | None = None
-    mode: Annotated[str, Field(max_length=32)] | None = None
+    mode: Annotated[Text, Field(max_length=32)] | None = None
     estop: bool | None = None
     protective_stop: bool | None = None
     nearest_human_m: Annotated[float, Field(ge=0, le=1000)] | None = None
     payload_kg: Annotated[float, Field(ge=0, le=2000)] | None = None
-    faults: Annotated[list[Annotated[str, Field(max_length=128)]], Field(max_length=32)] = []
+    faults: Annotated[list[Annotated[Text, Field(max_length=128)]], Field(max_length=32)] = []
 
 
 def _schema_error(exc: ValidationError) -> InvalidFrame:
@@ -147,7 +204,21 @@ def _schema_error(exc: ValidationError) -> InvalidFrame:
     first = errors[0] if errors else {"loc": (), "msg": str(exc), "type": "unknown"}
     loc = ".".join(str(part) for part in first["loc"]) or "(payload)"
     reason = "bad_json" if str(first["type"]).startswith("json_") else "schema"
-    return InvalidFrame(reason, f"{loc}: {first['msg']} ({len(errors)} error(s))")
+    return InvalidFrame(reason, _printable(f"{loc}: {first['msg']} ({len(errors)} error(s))"))
+
+
+def _validate(model: type[M], payload: bytes) -> M:
+    try:
+        raw = model.model_validate_json(payload)
+    except ValidationError as exc:
+        raise _schema_error(exc) from exc
+    try:
+        # pydantic's parser reads NaN and Infinity tokens and leaves them to validation, which a repeated key
+        # hides (the last value wins). RFC 8259 has neither, so a strict parser has the last word.
+        orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidFrame("bad_json", _printable(str(exc))) from None
+    return raw
 
 
 def _check_size(payload: bytes, max_bytes: int) -> None:
@@ -156,7 +227,12 @@ def _check_size(payload: bytes, max_bytes: int) -> None:
 
 
 def _check_time(ts: datetime, now: datetime) -> datetime:
-    utc = ts.astimezone(UTC)
+    try:
+        utc = ts.astimezone(UTC)
+    except OverflowError:
+        # 9999-12-31T23:59:59-23:59 or 0001-01-01T00:00:00+23:59: valid RFC 3339, outside datetime's range.
+        reason = "ts_in_future" if ts.year == MAXYEAR else "ts_too_old"
+        raise InvalidFrame(reason, f"{ts.isoformat()} is out of range") from None
     if utc > now + MAX_FUTURE:
         raise InvalidFrame("ts_in_future", f"{utc.isoformat()} is more than {MAX_FUTURE} ahead")
     if utc < now - MAX_PAST:
@@ -185,10 +261,7 @@ def _lift(lift: LiftIn) -> Lift:
 def decode_frame(payload: bytes, topic_device_id: str, now: datetime, max_bytes: int = 65_536) -> Frame:
     """Decode a wearable frame published on ``vigie/v1/wearables/{topic_device_id}/frame``."""
     _check_size(payload, max_bytes)
-    try:
-        raw = FrameIn.model_validate_json(payload)
-    except ValidationError as exc:
-        raise _schema_error(exc) from exc
+    raw = _validate(FrameIn, payload)
     if raw.device_id != topic_device_id:
         # A device may publish only under its own id (the broker ACL enforces it too).
         raise InvalidFrame("id_mismatch", f"payload device_id {raw.device_id!r} on topic of {topic_device_id!r}")
@@ -217,10 +290,7 @@ def decode_robot_state(
 ) -> RobotState:
     """Decode a robot state published on ``vigie/v1/robots/{topic_robot_id}/state``."""
     _check_size(payload, max_bytes)
-    try:
-        raw = RobotStateIn.model_validate_json(payload)
-    except ValidationError as exc:
-        raise _schema_error(exc) from exc
+    raw = _validate(RobotStateIn, payload)
     if raw.robot_id != topic_robot_id:
         raise InvalidFrame("id_mismatch", f"payload robot_id {raw.robot_id!r} on topic of {topic_robot_id!r}")
     pose = raw.pose
