@@ -3,6 +3,7 @@
 // Owns the feed, its count, the resolve dialog, the supervisor field and the error notice.
 
 import * as api from "./api.js";
+import { currentUser } from "./auth.js";
 import { flashIfNew } from "./cues.js";
 import { el, fill, query, reconcile } from "./dom.js";
 import { formatClock, formatQuantity } from "./format.js";
@@ -157,6 +158,11 @@ function supervisorName() {
   return ui.supervisor.value.trim() || DEFAULT_SUPERVISOR;
 }
 
+/** Who an action is signed by: nobody when signed in, as the server then signs with the account's name. */
+function signature() {
+  return currentUser() ? null : supervisorName();
+}
+
 let noticeTimer = null;
 
 function showNotice(text) {
@@ -190,7 +196,7 @@ async function acknowledge(alertId, button) {
   if (isBusy(button)) return;
   setBusy(button, true);
   try {
-    upsertAlert(await api.acknowledgeAlert(alertId, supervisorName()));
+    upsertAlert(await api.acknowledgeAlert(alertId, signature()));
   } catch (error) {
     setBusy(button, false);
     showNotice(describeError(error));
@@ -219,7 +225,7 @@ async function submitResolve(event) {
     const updated = await api.resolveAlert(resolvingId, {
       reason: form.get("reason"),
       comment: comment || null,
-      by: supervisorName(),
+      by: signature(),
     });
     upsertAlert(updated);
     ui.dialog.close();

@@ -24,9 +24,9 @@ export const state = {
   robots: new Map(), // robot_id -> Robot
   crews: new Map(), // crew_id -> Crew (name, site, work area), from the snapshot
   deviceLinks: new Map(), // device_id -> "online" | "offline"
-  crewCounts: new Map(), // crew_id -> {agents, inAlert}: the crew's agents, and those in alert, as the store has them
+  crewCounts: new Map(), // crew_id -> {agents, inAlert}: its agents in the store, and how many are in alert
   countsVersion: 0, // bumped when a head count in crewCounts changes
-  located: new Map(), // agent_id -> Agent, the agents whose record carries a position (the server sends it only in alert)
+  located: new Map(), // agent_id -> Agent whose record carries a position (the server sends one only in alert)
   // Bumped when an agent appears, leaves, is renamed or changes crew: the crew board's order is stale.
   rosterVersion: 0,
   serverOffsetMs: 0, // server clock minus ours, from the hello message
@@ -34,7 +34,7 @@ export const state = {
 };
 
 const dirty = new Set();
-const agentOfDevice = new Map(); // device_id -> agent_id
+const wearersOf = new Map(); // device_id -> Set of the agent_ids whose record names that device
 let frameRequested = false;
 let drawFrame = () => {};
 
@@ -131,12 +131,22 @@ function count(agent, step) {
   else state.crewCounts.delete(agent.crew_id);
 }
 
-/** Keeps the indexes in step as `before` (undefined for a new agent) becomes `after`. */
+/**
+ * Keeps the indexes in step as `before` (undefined for a new agent) becomes `after`. Runs for every agent
+ * of every agents.changed message, so it touches an index only where the record changed.
+ */
 function reindex(before, after) {
-  if (before?.device_id && before.device_id !== after.device_id) agentOfDevice.delete(before.device_id);
-  if (after.device_id) agentOfDevice.set(after.device_id, after.agent_id);
+  if (before?.device_id !== after.device_id) {
+    const previous = wearersOf.get(before?.device_id);
+    previous?.delete(after.agent_id);
+    if (previous?.size === 0) wearersOf.delete(before.device_id);
+    if (after.device_id) {
+      if (!wearersOf.has(after.device_id)) wearersOf.set(after.device_id, new Set());
+      wearersOf.get(after.device_id).add(after.agent_id);
+    }
+  }
   if (after.position) state.located.set(after.agent_id, after);
-  else state.located.delete(after.agent_id);
+  else if (before?.position) state.located.delete(after.agent_id);
   if (before && before.crew_id === after.crew_id && inAlert(before) === inAlert(after)) return;
   count(before, -1);
   count(after, 1);
@@ -152,8 +162,7 @@ export function upsertRobots(robots) {
 export function setDeviceLink(deviceId, status) {
   state.deviceLinks.set(deviceId, status);
   // Tiles redraw when their record object changes; give the wearer's a new one.
-  const agent = state.agents.get(agentOfDevice.get(deviceId));
-  if (agent) upsertAgent({ ...agent });
+  for (const agentId of [...(wearersOf.get(deviceId) ?? [])]) upsertAgent({ ...state.agents.get(agentId) });
 }
 
 /** Notes how far the server's clock is from ours, so "il y a 5 s" counts from the server's time. */
@@ -178,7 +187,7 @@ export function applySnapshot({ alerts, agents, robots, crews }) {
   }
   state.agents = new Map(agents.map((agent) => [agent.agent_id, agent]));
   state.rosterVersion += 1;
-  agentOfDevice.clear();
+  wearersOf.clear();
   state.crewCounts = new Map();
   state.located = new Map();
   for (const agent of state.agents.values()) reindex(undefined, agent);

@@ -255,6 +255,8 @@ def test_arrow_keys_move_between_tiles_and_enter_opens_the_agent_page(dashboard:
     assert page.evaluate("document.activeElement.dataset.testid") == "agent-tile"
     expect(page.locator('[data-testid="agent-tile"][tabindex="0"]')).to_have_count(1)
 
+    # Tab focused the board's first tile, which scrolled the board there: bring this crew back into view.
+    tile = tile_of(page, first)
     tile.focus()
     page.keyboard.press("ArrowRight")
     assert focused() == second
