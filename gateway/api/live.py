@@ -28,7 +28,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from gateway.api.live_audience import Audience, Directory
 from gateway.auth.tokens import InvalidToken
-from gateway.db import queries
+from gateway.db import access_store, queries
 from gateway.db.alerts_store import LIVE_CHANNEL
 from gateway.settings import Settings
 from gateway.timefmt import iso
@@ -95,6 +95,10 @@ class LiveHub:
         if principal.role in MACHINE_ROLES:
             await ws.close(CLOSE_FORBIDDEN, "machines do not read the live feed")
             return None
+        # The live feed carries health data and, during alerts, positions: who subscribed is audited once per
+        # connection (each pushed message would drown the log).
+        async with self._pool.connection() as conn:
+            await access_store.audit(conn, principal, "WS /api/v1/live", None, "")
         return principal
 
     async def broadcast(self, text: str) -> None:

@@ -175,3 +175,5 @@ def test_the_live_feed_needs_a_token_and_filters_by_scope(crews: RunningGateway,
     assert {a["agent_name"] for a in officer_alerts}.isdisjoint({"Alix A", "Basile B"})
     supervisor_alerts = raised(supervisor, 2)  # gives up after 5 s of silence: only one ever comes
     assert [a["agent_id"] for a in supervisor_alerts] == ["agent-a2"]
+    subscriptions = [e for e in crews.get("/api/v1/audit")["items"] if e["action"] == "WS /api/v1/live"]
+    assert {e["actor"] for e in subscriptions} >= {"sup-a", "officer"}
