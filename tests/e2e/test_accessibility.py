@@ -20,7 +20,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e import test_dashboard as dashboard_tests
-from tests.e2e.test_dashboard import OpenDashboard, Stack, Wearer, alert_of, frame
+from tests.e2e.test_dashboard import OpenDashboard, Stack, Wearer, alert_of, frame, unique_place
 
 pytestmark = dashboard_tests.pytestmark
 
@@ -69,17 +69,18 @@ def on_shift_with_an_sos_near_a_robot(dashboard: OpenDashboard, stack: Stack, we
     """The main view with the wearer on the crew board, a robot in the table and the wearer's SOS in the feed,
     once the new-alert flash is over (a pulsing background would make the contrast check read a mid-pulse)."""
     robot_id = f"robot-a11y-{uuid.uuid4().hex[:8]}"
+    lat, lon = unique_place()  # the stack is shared: not where another test's robot stands
     stack.publish_frame(frame(wearer.device_id, 1, hr_bpm=92, battery_pct=77))
     page = dashboard()
     publisher = stack.publisher()
     try:
         publisher.robot({"v": 1, "robot_id": robot_id, "seq": 1, "ts": frame(wearer.device_id, 0)["ts"],
-                         "kind": "follower", "pose": {"x_m": 0, "y_m": 0, "lat": 48.85001, "lon": 2.35001},
+                         "kind": "follower", "pose": {"x_m": 0, "y_m": 0, "lat": lat + 1e-5, "lon": lon + 1e-5},
                          "speed_ms": 0.6})  # fmt: skip
     finally:
         publisher.close()
     expect(page.locator(f'[data-testid="robot-row"][data-robot-id="{robot_id}"]')).to_be_visible()
-    stack.publish_frame(frame(wearer.device_id, 2, sos=True, hr_bpm=118, gps={"lat": 48.85, "lon": 2.35}))
+    stack.publish_frame(frame(wearer.device_id, 2, sos=True, hr_bpm=118, gps={"lat": lat, "lon": lon}))
     alert = alert_of(page, wearer)
     expect(alert).to_have_attribute("data-status", "raised", timeout=5000)
     expect(page.locator(".is-new")).to_have_count(0, timeout=6000)

@@ -8,6 +8,7 @@ repository root, for a person to look at after the run.
 from __future__ import annotations
 
 import json
+import random
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -118,6 +119,12 @@ def frame(device_id: str, seq: int, **fields: Any) -> dict[str, Any]:
     return {"v": 1, "device_id": device_id, "seq": seq, "ts": ts, **fields}
 
 
+def unique_place() -> tuple[float, float]:
+    """A random point in Paris (about 7 × 5 km), so that tests sharing the stack never meet within a link
+    distance (30 m) of each other's robots."""
+    return 48.83 + random.random() * 0.05, 2.28 + random.random() * 0.1
+
+
 def alert_of(page: Page, wearer: Wearer) -> Locator:
     return page.locator(f'[data-testid="alert"][data-agent-id="{wearer.agent_id}"]')
 
@@ -197,17 +204,19 @@ def test_sos_near_a_robot_shows_the_linked_robot_and_the_latest_comment(
     dashboard: OpenDashboard, stack: Stack, wearer: Wearer, artifacts: Path
 ) -> None:
     robot_id = f"robot-e2e-{uuid.uuid4().hex[:8]}"
+    # A place of this test's own: the stack is shared, and an incident links the *nearest* robot.
+    lat, lon = unique_place()
     page = dashboard()
     publisher = stack.publisher()
     try:
         publisher.robot({"v": 1, "robot_id": robot_id, "seq": 1, "ts": frame(wearer.device_id, 0)["ts"],
-                         "kind": "follower", "pose": {"x_m": 0, "y_m": 0, "lat": 48.85001, "lon": 2.35001},
+                         "kind": "follower", "pose": {"x_m": 0, "y_m": 0, "lat": lat + 1e-5, "lon": lon + 1e-5},
                          "speed_ms": 1.0})  # fmt: skip
     finally:
         publisher.close()
     expect(page.locator(f'[data-testid="robot-row"][data-robot-id="{robot_id}"]')).to_be_visible()
 
-    stack.publish_frame(frame(wearer.device_id, 1, sos=True, gps={"lat": 48.85, "lon": 2.35}))
+    stack.publish_frame(frame(wearer.device_id, 1, sos=True, gps={"lat": lat, "lon": lon}))
     alert = alert_of(page, wearer)
     linked = alert.get_by_test_id("alert-robot")
     expect(linked).to_be_visible(timeout=2000)
