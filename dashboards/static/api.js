@@ -140,6 +140,8 @@ export function resolveAlert(alertId, { reason, comment, by }) {
  * After a drop it reconnects with capped exponential backoff and jitter, so a restarted gateway is not
  * hit by every control-room screen at the same instant. A connection that stayed up for STABLE_MS
  * resets the backoff; one that drops straight away (a crash-looping server, a failed resync) does not.
+ * A socket refused for its token (4401) is not retried: retrying cannot help until someone signs in, and
+ * `reconnect()` (called after signing in) opens the next one at once, whatever the backoff had reached.
  * Messages that are not JSON are dropped with a warning.
  */
 export function connectLive({ onOpen, onMessage, onClose }, { minDelayMs = 500, maxDelayMs = 15_000 } = {}) {
@@ -148,6 +150,7 @@ export function connectLive({ onOpen, onMessage, onClose }, { minDelayMs = 500, 
   let openedAt = 0;
   let attempt = 0;
   let retry = null; // the pending reconnection while disconnected
+  let resyncing = false; // we closed the socket ourselves to reopen it at once
 
   function open() {
     retry = null;
@@ -172,11 +175,21 @@ export function connectLive({ onOpen, onMessage, onClose }, { minDelayMs = 500, 
     });
     // An "error" event is always followed by "close", so reconnection is handled here alone.
     socket.addEventListener("close", (event) => {
-      if (event.code === 4401) unauthorised();
       if (openedAt && Date.now() - openedAt >= STABLE_MS) attempt = 0;
       openedAt = 0;
       socket = null;
       onClose();
+      if (resyncing) {
+        // Our own close (a resync, or a new token after signing in): reopen now, with a fresh backoff.
+        resyncing = false;
+        attempt = 0;
+        open();
+        return;
+      }
+      if (event.code === 4401) {
+        unauthorised(); // waits for reconnect() after signing in
+        return;
+      }
       const ceilingMs = Math.min(maxDelayMs, minDelayMs * 2 ** attempt);
       attempt += 1;
       retry = setTimeout(open, ceilingMs / 2 + (Math.random() * ceilingMs) / 2);
@@ -185,16 +198,18 @@ export function connectLive({ onOpen, onMessage, onClose }, { minDelayMs = 500, 
 
   open();
   return {
-    /** Drops the current connection so the usual reconnect (and resync) happens; while disconnected,
-     * reconnects now rather than at the end of the backoff (after signing in). */
-    reconnect() {
+    /** Drops the current connection so the usual reconnect (and resync) happens, after the backoff (a
+     * failed resync must not turn into a tight loop) or, `immediately` (after signing in), at once. While
+     * disconnected, reconnects now rather than at the end of the backoff. */
+    reconnect({ immediately = false } = {}) {
       if (socket) {
+        resyncing = immediately;
         socket.close(4000, "client resync");
-      } else if (retry !== null) {
-        clearTimeout(retry);
-        attempt = 0;
-        open();
+        return;
       }
+      if (retry !== null) clearTimeout(retry);
+      attempt = 0;
+      open();
     },
   };
 }

@@ -23,7 +23,7 @@ let buffered = null; // null when no snapshot is loading
 
 /** Drops and reopens the live connection at once (after signing in, with the new token). */
 export function reconnectLive() {
-  live?.reconnect();
+  live?.reconnect({ immediately: true });
 }
 
 /** Opens the live connection, for as long as the page lives (api.connectLive reconnects). */

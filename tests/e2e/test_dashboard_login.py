@@ -79,3 +79,22 @@ def test_a_safety_officer_is_not_offered_alert_actions(page: Page, stack: Stack)
     expect(page.get_by_text(f"Named Person {suffix}")).to_have_count(0)  # pseudonymised
     expect(alert.first.get_by_test_id("ack")).to_be_hidden()
     page.screenshot(path=Path(ARTIFACTS) / "login-officer.png")
+
+
+def test_a_screen_waiting_for_sign_in_stops_knocking_and_connects_at_once_when_signed_in(
+    browser: Browser, stack: Stack  # noqa: F811
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    sockets: list[str] = []
+    screen = context.new_page()
+    screen.on("websocket", lambda socket: sockets.append(socket.url))
+    screen.goto(f"{stack.http_url}/")
+    expect(screen.get_by_test_id("login-dialog")).to_be_visible()
+    # The refused socket (4401) is not retried in a loop while nobody has signed in (the backoff would
+    # otherwise have grown to seconds, delaying the feed after sign-in by as much).
+    screen.wait_for_timeout(3_000)
+    assert len(sockets) == 1
+    sign_in(screen, "superviseur", stack.endpoints["users"]["superviseur"]["password"])
+    expect(screen.get_by_test_id("connection-state")).to_have_attribute("data-state", "open", timeout=2_000)
+    assert len(sockets) == 2
+    context.close()
