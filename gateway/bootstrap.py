@@ -29,6 +29,12 @@ class IngestRuntime:
         self.housekeeper.start()
         self.retention.start()
 
+    def checks(self) -> dict[str, bool]:
+        """This process's ingest health: connected to the broker, and storing (or nothing waiting to be stored)."""
+        worker = self.worker
+        return {"mqtt": self.client.connected.is_set(),
+                "ingest": worker.is_alive() and (worker.db_ok.is_set() or self.inbox.empty())}  # fmt: skip
+
     def stop(self, timeout_s: float = 10.0) -> None:
         # Stop receiving first, then let the worker finish the batch in hand; unacknowledged messages
         # stay at the broker for the next start.

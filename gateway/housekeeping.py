@@ -34,6 +34,8 @@ RETENTION_ROWS = Counter("vigie_retention_rows_total", "Rows whose position was 
 RETENTION_LAST_RUN = Gauge("vigie_retention_last_run_timestamp_seconds", "End of the last completed retention pass")
 # The first pass waits a little after start (ingest catches up its backlog first); then every interval.
 RETENTION_FIRST_DELAY_S = 60.0
+# Held by the one housekeeper that publishes the outbox and webhooks (any 64-bit key unique to Vigie).
+DELIVERY_LOCK_ID = 0x5669676965_0001
 # Between full passes, positions are erased only in frames that expired since the previous pass; a daily
 # full pass also catches frames that arrived already older than the location window.
 RETENTION_FULL_PASS_S = 86_400.0
@@ -60,6 +62,7 @@ class Housekeeper(threading.Thread):
         self.stopping = threading.Event()
         self.tz = ZoneInfo(settings.site_timezone)
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._delivering = False
 
     def run(self) -> None:
         next_slow = 0.0
@@ -80,7 +83,9 @@ class Housekeeper(threading.Thread):
         self._close()
 
     def every_second(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
-        escalation_store.escalate_due(conn, self.clock())
+        escalation_store.escalate_due(conn, self.clock())  # row locks (SKIP LOCKED): safe in every worker
+        if not self._delivers(conn):
+            return
         for outbox_id, topic, payload, notification_id in escalation_store.pending_outbox(conn):
             if not self.publish(topic, payload):
                 break  # broker away: keep order, retry next round
@@ -103,11 +108,25 @@ class Housekeeper(threading.Thread):
                 if value is not None:
                     gauge.labels(str(site_id), quantile).set(float(value))  # type: ignore[arg-type]
 
+    def _delivers(self, conn: psycopg.Connection[tuple[object, ...]]) -> bool:
+        """Whether this process publishes the outbox and webhooks: one ingest worker at a time does.
+
+        Robot commands and escalation messages go out in order and once (ordered at-least-once): with several
+        workers, the one holding a session-level advisory lock delivers. The lock goes with its connection,
+        so when that worker stops or dies, another takes over within a second.
+        """
+        if not self._delivering:
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (DELIVERY_LOCK_ID,)).fetchone()
+            conn.commit()
+            self._delivering = bool(row and row[0])
+        return self._delivering
+
     def _open(self) -> psycopg.Connection[tuple[object, ...]]:
         self._conn = self.connect()
         return self._conn
 
     def _close(self) -> None:
+        self._delivering = False  # the lock is released with the connection
         if self._conn is not None:
             try:
                 self._conn.close()

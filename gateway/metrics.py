@@ -23,3 +23,5 @@ INGEST_LAG = Gauge("vigie_ingest_lag_seconds", "Storage time minus device time o
 TIME_TO_ACK = Gauge("vigie_alert_time_to_ack_seconds", "Time to acknowledge, last 30 days", ["site", "quantile"])
 TIME_TO_RESOLVE = Gauge("vigie_alert_time_to_resolve_seconds", "Time to resolve, last 30 days", ["site", "quantile"])
 DB_WRITE_FAILURES = Counter("vigie_db_write_failures_total", "Batches that failed to commit and were retried")
+FORWARDED = Counter("vigie_ingest_forwarded_total", "Messages handed to the ingest partition that owns their id",
+                    ["partition"])  # fmt: skip

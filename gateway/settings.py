@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     mqtt_client_id: str = Field(default="vigie-ingest", min_length=1, max_length=64)
     # $share/<group>/ lets several ingest workers split the stream (MQTT 5 shared subscriptions).
     mqtt_share_group: str | None = None
+    # Scale-out (docs/deployment.md): K ingest workers, each owning the devices and robots whose id hashes to
+    # its partition, so each one's detection state (fall buffers, rule timers) lives on one worker only. With
+    # K > 1 they share the stream with $share/<mqtt_share_group or "vigie">/ and hand each other what they
+    # do not own (gateway/mqtt/client.py). Every worker needs its own mqtt_client_id.
+    ingest_partitions: int = Field(default=1, ge=1, le=1024)
+    ingest_partition: int = Field(default=0, ge=0)
     database_url: str = "postgresql://postgres@127.0.0.1:5432/vigie"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
@@ -76,6 +82,8 @@ class Settings(BaseSettings):
     retention_raw_days: int = Field(default=30, ge=1)
     retention_location_days: int = Field(default=60, ge=1)
     retention_dead_letter_days: int = Field(default=30, ge=1)
+    # Per-minute roll-ups (frame_minutes, no positions) outlive the per-second frames: never before them.
+    retention_minute_days: int = Field(default=400, ge=1)
     retention_interval_s: float = Field(default=3600.0, ge=1)
 
     @field_validator("retention_location_days")
@@ -118,6 +126,17 @@ class Settings(BaseSettings):
         if "shift_duration_s" not in self.model_fields_set:
             self.shift_duration_s = self.shift_hours * 3600.0
         return self
+
+    @model_validator(mode="after")
+    def _partition_in_range(self) -> Settings:
+        if self.ingest_partition >= self.ingest_partitions:
+            raise ValueError(f"ingest_partition {self.ingest_partition} is not in 0..{self.ingest_partitions - 1}")
+        return self
+
+    @property
+    def share_group(self) -> str | None:
+        """The shared-subscription group: the configured one, or "vigie" as soon as workers share the stream."""
+        return self.mqtt_share_group or ("vigie" if self.ingest_partitions > 1 else None)
 
     @model_validator(mode="after")
     def _check_secrets(self) -> Settings:

@@ -12,6 +12,7 @@ from pydantic import Field, StringConstraints
 from gateway.api.deps import ConnDep, SettingsDep
 from gateway.api.schemas import Id, _Body
 from gateway.api.security import PrincipalDep
+from gateway.auth.passwords import MIN_PASSWORD_LENGTH
 from gateway.auth.tokens import issue_jwt
 from gateway.db import access_store, exposure_queries, queries, registry
 from gateway.exposure_view import day_json
@@ -23,7 +24,7 @@ EXPORT_FRAMES_MAX_DAYS = 7
 
 
 class UserIn(_Body):
-    password: Annotated[str, StringConstraints(min_length=12, max_length=200)]
+    password: Annotated[str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=200)]
     role: Role
     crew_ids: Annotated[list[Id], Field(default_factory=list, max_length=200)]
     agent_id: Id | None = None

@@ -28,8 +28,7 @@ async def healthz(request: Request) -> JSONResponse:
         checks["database"] = False
     ingest = request.app.state.ingest
     if ingest is not None:
-        checks["mqtt"] = ingest.client.connected.is_set()
-        checks["ingest"] = ingest.worker.is_alive() and (ingest.worker.db_ok.is_set() or ingest.inbox.empty())
+        checks.update(ingest.checks())
     checks["live"] = request.app.state.hub.listening.is_set()
     ok = all(checks.values())
     return JSONResponse({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)

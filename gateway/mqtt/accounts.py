@@ -84,7 +84,8 @@ def _topic_rules(account: MqttAccount) -> list[str]:
             return [f"topic write {prefix}/robots/{name}/state", f"topic read {prefix}/robots/{name}/command"]
         case AccountKind.GATEWAY:
             return [f"topic read {prefix}/#", f"topic write {prefix}/robots/+/command",
-                    f"topic write {prefix}/alerts/#"]  # fmt: skip
+                    f"topic write {prefix}/alerts/#",
+                    f"topic readwrite {topics.PARTITIONS_PREFIX}/#"]  # fmt: skip
         case AccountKind.FLEET:
             return [f"topic write {prefix}/wearables/+/frame", f"topic write {prefix}/wearables/+/status",
                     f"topic write {prefix}/robots/+/state", f"topic read {prefix}/robots/+/command"]  # fmt: skip

@@ -22,6 +22,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from gateway import metrics
 from gateway.mqtt import topics
 from gateway.settings import Settings
 
@@ -53,6 +54,8 @@ class IngestClient:
         self._lock = threading.Lock()
         self.connected = threading.Event()
         self.dropped = 0
+        # Forwarded messages awaiting the broker's PUBACK: our publish mid → (received mid, qos, generation).
+        self._forwarding: dict[int, tuple[int, int, int]] = {}
         endpoint = settings.mqtt
         self._client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -65,10 +68,12 @@ class IngestClient:
         if endpoint.tls:  # the broker's certificate is verified (hostname included) against this CA
             self._client.tls_set(ca_certs=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None)
         self._client.max_queued_messages_set(0)
+        self._client.max_inflight_messages_set(1000)  # forwarding between partitions must not crawl at 20
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_publish = self._on_publish
 
     @property
     def generation(self) -> int:
@@ -111,8 +116,8 @@ class IngestClient:
             return
         with self._lock:
             self._generation += 1
-        group = self._settings.mqtt_share_group
-        client.subscribe([(topics.shared(f, group), SubscribeOptions(qos=1)) for f in topics.SUBSCRIPTIONS])
+            self._forwarding.clear()  # their originals come back unacknowledged on this session
+        client.subscribe([(f, SubscribeOptions(qos=1)) for f in self._filters()])
         self.connected.set()
         endpoint = self._settings.mqtt  # never log the URL itself: it may carry the password
         log.info("MQTT connected to %s:%d as %s (session generation %d)", endpoint.host, endpoint.port,
@@ -122,8 +127,62 @@ class IngestClient:
         self.connected.clear()
         log.warning("MQTT disconnected: %s", reason)
 
-    def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        item = Incoming(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self.generation, datetime.now(UTC))
+    def _filters(self) -> list[str]:
+        settings = self._settings
+        group = settings.share_group
+        if settings.ingest_partitions == 1:
+            return [topics.shared(f, group) for f in topics.SUBSCRIPTIONS]
+        # Statuses are retained (a device's Last Will): a shared subscription gets no retained message (MQTT 5
+        # §4.8.2), so every worker reads them all and keeps its own; frames and robot states are shared.
+        return [topics.shared(topics.FRAME_FILTER, group), topics.shared(topics.ROBOT_STATE_FILTER, group),
+                topics.STATUS_FILTER, topics.partition_filter(settings.ingest_partition)]  # fmt: skip
+
+    def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        inner = topics.from_partition(msg.topic)
+        if inner is not None:  # handed over by another worker: ours
+            self._enqueue(inner, msg)
+            return
+        partitions = self._settings.ingest_partitions
+        parsed = topics.parse(msg.topic) if partitions > 1 else None
+        if parsed is not None:
+            owner = topics.owner(parsed.subject_id, partitions)
+            if owner != self._settings.ingest_partition:
+                if parsed.kind is topics.TopicKind.STATUS:
+                    client.ack(msg.mid, msg.qos)  # not shared: the owner has its own copy
+                else:
+                    self._forward(client, owner, msg)
+                return
+        self._enqueue(msg.topic, msg)
+
+    def _forward(self, client: mqtt.Client, owner: int, msg: mqtt.MQTTMessage) -> None:
+        """Hands a message to its owner; the original is acknowledged only once the broker holds the copy.
+
+        A crash in between leaves the original unacknowledged: the broker redelivers it and the owner stores
+        the copy it may already have once (idempotent writes), so nothing is lost either way.
+        """
+        generation = self.generation
+        info = client.publish(topics.to_partition(owner, msg.topic), msg.payload, qos=1)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            return  # left unacknowledged: back on the next session
+        with self._lock:
+            self._forwarding[info.mid] = (msg.mid, msg.qos, generation)
+        metrics.FORWARDED.labels(str(owner)).inc()
+
+    def _on_publish(self, client: mqtt.Client, _userdata: Any, mid: int, reason: Any, _props: Any) -> None:
+        generation = self.generation
+        with self._lock:
+            original = self._forwarding.pop(mid, None)
+        if original is None:
+            return  # one of publish()'s messages: its caller waits on it
+        if reason.is_failure:
+            log.error("forwarding refused by the broker (%s): is the internal topic in the gateway's ACL?", reason)
+            return  # unacknowledged: redelivered on the next session
+        received_mid, qos, received_generation = original
+        if received_generation == generation:
+            client.ack(received_mid, qos)
+
+    def _enqueue(self, topic: str, msg: mqtt.MQTTMessage) -> None:
+        item = Incoming(topic, bytes(msg.payload), msg.mid, msg.qos, self.generation, datetime.now(UTC))
         try:
             self._inbox.put_nowait(item)
         except queue.Full:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -11,6 +12,8 @@ FRAME_FILTER = f"{PREFIX}/wearables/+/frame"
 STATUS_FILTER = f"{PREFIX}/wearables/+/status"
 ROBOT_STATE_FILTER = f"{PREFIX}/robots/+/state"
 SUBSCRIPTIONS = (FRAME_FILTER, STATUS_FILTER, ROBOT_STATE_FILTER)
+# Between ingest workers only (never devices): a frame or robot state handed to the worker that owns its id.
+PARTITIONS_PREFIX = "vigie/internal/v1/partitions"
 
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 _TOPIC = re.compile(rf"^{PREFIX}/(wearables|robots)/({_ID})/(frame|status|state)$")
@@ -50,3 +53,29 @@ def robot_command(robot_id: str) -> str:
 def shared(filter_: str, group: str | None) -> str:
     """MQTT 5 shared subscription (§4.8.2): ``$share/{group}/{filter}`` splits messages across workers."""
     return f"$share/{group}/{filter_}" if group else filter_
+
+
+def owner(subject_id: str, partitions: int) -> int:
+    """The ingest partition that owns a device or robot id: the same in every process and every release.
+
+    CRC-32 rather than ``hash()``, which is salted per process (PYTHONHASHSEED): every worker must agree.
+    """
+    return zlib.crc32(subject_id.encode()) % partitions
+
+
+def to_partition(partition: int, topic: str) -> str:
+    """The internal topic that carries a contract message ``topic`` to the worker owning ``partition``."""
+    return f"{PARTITIONS_PREFIX}/{partition}/{topic}"
+
+
+def partition_filter(partition: int) -> str:
+    return f"{PARTITIONS_PREFIX}/{partition}/#"
+
+
+def from_partition(topic: str) -> str | None:
+    """The contract topic inside an internal partition topic, or None if ``topic`` is not one."""
+    head = PARTITIONS_PREFIX + "/"
+    if not topic.startswith(head):
+        return None
+    _, _, original = topic[len(head):].partition("/")
+    return original or None

@@ -76,6 +76,10 @@ class DetectionEngine:
         self._wearers: dict[Subject, _Wearer] = {}
         self._robot_ts: dict[str, datetime] = {}
 
+    def tracked(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The devices and robots this engine holds state for (with several ingest workers: the ones it owns)."""
+        return frozenset(self._devices), frozenset(self._robot_ts)
+
     def on_frame(self, received: Received, crew_id: str | None, wbgt_ref_c: float | None = None,
                  hav_points_today: float | None = None) -> list[Outcome]:  # fmt: skip
         """Judge one wearable frame; ``wbgt_ref_c`` is the agent's ISO 7243 reference, ``hav_points_today``
