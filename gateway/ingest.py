@@ -98,6 +98,7 @@ class IngestPipeline:
             new_keys = self.store.insert_frames(received)
             new = [r for r in received if (r.frame.device_id, r.frame.seq) in new_keys]
             totals = self.ledger.update(new, decoded.robots)
+            self.store.add_frame_minutes(new)
             statuses = self._with_agents(decoded.statuses)
             outcomes = self.alerting.judge(new, decoded.robots, statuses,
                                            self.ledger.context(new, decoded.robots, totals))  # fmt: skip
@@ -208,6 +209,12 @@ class IngestWorker(threading.Thread):
                 self._tick()
                 next_tick = time.monotonic() + self.settings.tick_interval_s
         self._close()
+
+    def tracked(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The devices and robots whose detection state this worker holds."""
+        if self._pipeline is None:
+            return frozenset(), frozenset()
+        return self._pipeline.alerting.engine.tracked()
 
     def _tick(self) -> None:
         try:

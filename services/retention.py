@@ -29,7 +29,8 @@ class RetentionPlan:
     it, so a row survives at most one chunk interval (a day) longer. ``location_before``: every worker
     position (frames and the live board's latest fix). ``unassigned_location_before``: positions of frames
     and latest fixes that belong to no shift. ``hr_minutes_before``: the per-minute heart-rate ledger,
-    deleted by whole local days (see ``plan_retention``). ``dead_letters_before``: rejected messages.
+    deleted by whole local days (see ``plan_retention``). ``minutes_before``: the per-minute roll-ups
+    (``frame_minutes``), by whole chunks as the raw tables. ``dead_letters_before``: rejected messages.
     """
 
     at: datetime
@@ -37,6 +38,7 @@ class RetentionPlan:
     location_before: datetime
     unassigned_location_before: datetime
     hr_minutes_before: datetime
+    minutes_before: datetime
     dead_letters_before: datetime
 
 
@@ -50,8 +52,8 @@ def check_location_days(location_days: int) -> int:
     return location_days
 
 
-def plan_retention(now: datetime, *, raw_days: int, location_days: int, dead_letter_days: int, site_tz: tzinfo,
-                   unassigned_location_s: float = UNASSIGNED_LOCATION_S) -> RetentionPlan:  # fmt: skip
+def plan_retention(now: datetime, *, raw_days: int, location_days: int, dead_letter_days: int, minute_days: int,
+                   site_tz: tzinfo, unassigned_location_s: float = UNASSIGNED_LOCATION_S) -> RetentionPlan:  # fmt: skip
     """The cut-offs of a pass run at ``now`` (aware), from the configured retention in days.
 
     Positions never outlive their frame: with ``location_days`` ≥ ``raw_days`` they go with the frame's chunk
@@ -60,10 +62,12 @@ def plan_retention(now: datetime, *, raw_days: int, location_days: int, dead_let
     heat-strain filter, which reruns a whole local day (``site_tz``) whenever a late frame changes it; they
     are deleted one local day after raw retention, by whole days, so every day that may still hold frames
     (the chunk astride the raw cut-off) keeps all its minutes and a rerun never sees half a day.
+    The per-minute roll-ups go after ``minute_days``, never before the frames they sum (a shorter setting
+    is raised to ``raw_days``): every minute whose frames are still stored stays rolled up.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    if raw_days < 1 or dead_letter_days < 1 or unassigned_location_s <= 0:
+    if raw_days < 1 or dead_letter_days < 1 or minute_days < 1 or unassigned_location_s <= 0:
         raise ValueError("retention periods must be positive")
     check_location_days(location_days)
     at = now.astimezone(UTC)
@@ -75,6 +79,7 @@ def plan_retention(now: datetime, *, raw_days: int, location_days: int, dead_let
         location_before=location_before,
         unassigned_location_before=max(at - timedelta(seconds=unassigned_location_s), location_before),
         hr_minutes_before=local_midnight(raw_before - timedelta(days=1), site_tz),
+        minutes_before=min(at - timedelta(days=minute_days), raw_before),
         dead_letters_before=at - timedelta(days=dead_letter_days),
     )
 

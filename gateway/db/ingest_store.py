@@ -14,6 +14,7 @@ from datetime import datetime
 import orjson
 import psycopg
 
+from gateway.db import rollups
 from services.model import Assignment, DeviceLink, Received, RobotState
 
 _FRAME_COLUMNS = (
@@ -231,3 +232,7 @@ class IngestStore:
 
     def rollback(self) -> None:
         self.conn.rollback()
+
+    def add_frame_minutes(self, new: Sequence[Received]) -> int:
+        """Add the newly stored frames to their agents' per-minute roll-ups (``gateway.db.rollups``)."""
+        return rollups.add_minutes(self.conn, new)

@@ -14,18 +14,19 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.rows import dict_row
 
-from gateway.db import exposure_queries
+from gateway.db import exposure_queries, rollups
 from gateway.db.ledger_store import HR_MINUTE_UPSERT, UPSERT_ROW, day_row, hr_minute_sums
 from services import ledger
 from services.exposure.night import local_day
 from services.model import Environment, Frame, HandArmVibration, Lift, Noise, Received, WholeBodyVibration
 
 _COLUMNS = ("ts, device_id, seq, received_at, late, hr_bpm, laeq_db, lcpeak_db, temp_c, rh_pct, globe_temp_c,"
-            " hav_tool_id, hav_ahv_ms2, hav_trigger_s, wbv_aw_ms2, wbv_duration_s, lift_count, lift_load_kg")
+            " hav_tool_id, hav_ahv_ms2, hav_trigger_s, wbv_aw_ms2, wbv_duration_s, lift_count, lift_load_kg,"
+            " battery_pct, sos")
 
 
 def _frame(row: dict[str, Any]) -> Frame:
-    """A stored per-second summary back as a domain frame (without the raw IMU, which the ledger ignores)."""
+    """A stored per-second summary back as a domain frame (without the raw IMU, which the ledger and minutes ignore)."""
     wbv = row["wbv_aw_ms2"]
     return Frame(
         device_id=row["device_id"], seq=row["seq"], ts=row["ts"], hr_bpm=row["hr_bpm"],
@@ -35,6 +36,7 @@ def _frame(row: dict[str, Any]) -> Frame:
         if row["hav_ahv_ms2"] is not None else None,
         wbv=WholeBodyVibration((wbv[0], wbv[1], wbv[2]), row["wbv_duration_s"]) if wbv else None,
         lift=Lift(row["lift_count"], row["lift_load_kg"]) if row["lift_count"] is not None else None,
+        battery_pct=row["battery_pct"], sos=row["sos"],
     )  # fmt: skip
 
 
@@ -60,4 +62,5 @@ async def attach(conn: psycopg.AsyncConnection[Any], device_id: str, agent_id: s
         await cur.executemany(HR_MINUTE_UPSERT, [(a, m, total, n) for (a, m), (total, n) in hr.items()])
         deltas = ledger.day_deltas(received, {agent_id: profile}, tz)
         await cur.executemany(UPSERT_ROW, [day_row(d, hr_days) for d in deltas])
+    await rollups.add_minutes_async(conn, received)
     return len(rows)

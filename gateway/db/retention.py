@@ -2,7 +2,9 @@
 
 TimescaleDB's Apache edition has ``drop_chunks`` but no retention policies, so Vigie runs this pass itself
 (``gateway.housekeeping.RetentionKeeper``, or ``vigie retention run``). What goes when comes from a pure
-``services.retention.RetentionPlan``; docs/privacy.md says why. Never touched: the exposure ledger
+``services.retention.RetentionPlan``; docs/privacy.md says why. Storage is tiered: per-second rows (frames,
+raw IMU, robot states) for ``retention_raw_days``, per-minute roll-ups (``frame_minutes``) for
+``retention_minute_days``, the exposure ledger for good. Never touched: the exposure ledger
 (``exposure_days``), alerts and their events, and the audit log, which are kept as records.
 
 Every step commits on its own and updates at most one time slice or one batch per transaction, so a pass
@@ -31,6 +33,7 @@ Conn = psycopg.Connection[Any]
 
 _LOCK_ID = 0x76696772  # "vigr"; migrations use "vigi"
 RAW_TABLES = ("frames", "imu_raw", "robot_states")
+MINUTE_TABLE = "frame_minutes"
 # One UPDATE per hour of frames: at a thousand worn devices, 3.6 million rows, not a day's 29 million.
 SLICE = timedelta(hours=1)
 BATCH_ROWS = 10_000
@@ -89,6 +92,7 @@ class RetentionReport:
 def plan_for(settings: Settings, now: datetime) -> RetentionPlan:
     return plan_retention(now, raw_days=settings.retention_raw_days, location_days=settings.retention_location_days,
                           dead_letter_days=settings.retention_dead_letter_days,
+                          minute_days=settings.retention_minute_days,
                           site_tz=ZoneInfo(settings.site_timezone))  # fmt: skip
 
 
@@ -138,7 +142,8 @@ class _Pass:
     def run(self, since: RetentionPlan | None) -> RetentionReport:
         plan = self.plan
         for table in RAW_TABLES:
-            self.chunks[table] = self._drop_chunks(table)
+            self.chunks[table] = self._drop_chunks(table, plan.raw_before)
+        self.chunks[MINUTE_TABLE] = self._drop_chunks(MINUTE_TABLE, plan.minutes_before)
         # Every position older than the location cut-off, then those of unassigned frames younger than it.
         location_from = since.location_before if since else None
         self.rows["location_erased"] = self._erase_positions(location_from, plan.location_before, False)
@@ -153,12 +158,12 @@ class _Pass:
         self.rows["dead_letters_deleted"] = self._delete_batches(_DEAD_LETTERS, plan.dead_letters_before)
         return RetentionReport(plan, self.dry_run, False, self.interrupted, self.chunks, self.rows)
 
-    def _drop_chunks(self, table: str) -> int:
-        """Drop the chunks that end at or before the raw cut-off (a chunk astride it waits for the next pass)."""
+    def _drop_chunks(self, table: str, before: datetime) -> int:
+        """Drop the chunks of ``table`` that end at or before ``before`` (one astride it waits for a later pass)."""
         function = "show_chunks" if self.dry_run else "drop_chunks"
         try:
             row = self.conn.execute(f"SELECT count(*) FROM {function}(%s::regclass, older_than => %s::timestamptz)",
-                                    (table, self.plan.raw_before)).fetchone()  # fmt: skip
+                                    (table, before)).fetchone()  # fmt: skip
             self.conn.commit()
         except errors.LockNotAvailable:
             self.conn.rollback()

@@ -20,13 +20,13 @@ from services.retention import RetentionPlan, plan_retention
 from tests.gateway_harness import running_gateway
 from tests.helpers import wait_until
 
-RAW_DAYS, LOCATION_DAYS, DEAD_LETTER_DAYS = 30, 7, 30
+RAW_DAYS, LOCATION_DAYS, DEAD_LETTER_DAYS, MINUTE_DAYS = 30, 7, 30, 400
 KEPT_TABLES = ("exposure_days", "alerts", "alert_events", "audit_log")
 
 
 def plan_at(now: datetime) -> RetentionPlan:
     return plan_retention(now, raw_days=RAW_DAYS, location_days=LOCATION_DAYS, dead_letter_days=DEAD_LETTER_DAYS,
-                          site_tz=ZoneInfo("Europe/Paris"))  # fmt: skip
+                          minute_days=MINUTE_DAYS, site_tz=ZoneInfo("Europe/Paris"))  # fmt: skip
 
 
 @pytest.fixture
@@ -67,6 +67,12 @@ def seed(conn: psycopg.Connection[Any], now: datetime) -> None:
         p,
     )
     conn.execute(
+        "INSERT INTO frame_minutes (agent_id, minute, worked_s, noise_s, noise_sum_t_10pow)"
+        " SELECT 'agent-1', date_trunc('minute', t), 60, 60, 60 * 10 ^ 8.2"
+        " FROM generate_series(%(now)s - interval '500 days', %(now)s, interval '6 hours') t",
+        p,
+    )
+    conn.execute(
         "INSERT INTO dead_letters (received_at, topic, reason, payload_excerpt, payload_bytes) VALUES"
         " (%(now)s - interval '40 days', 'vigie/v1/wearables/x/frame', 'invalid', '{', 1),"
         " (%(now)s - interval '1 day', 'vigie/v1/wearables/x/frame', 'invalid', '{', 1)", p)  # fmt: skip
@@ -103,7 +109,7 @@ def expired_chunks(conn: psycopg.Connection[Any], table: str, before: datetime) 
 
 def snapshot(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     """Everything retention may change or must keep, as comparable values."""
-    tables = ("frames", "imu_raw", "robot_states", "hr_minutes", "dead_letters", *KEPT_TABLES)
+    tables = ("frames", "imu_raw", "robot_states", "hr_minutes", "frame_minutes", "dead_letters", *KEPT_TABLES)
     out: dict[str, Any] = {t: scalar(conn, f"SELECT count(*) FROM {t}") for t in tables}
     out["frame_positions"] = scalar(conn, "SELECT count(*) FROM frames WHERE lat IS NOT NULL")
     out["latest_positions"] = scalar(conn, "SELECT count(*) FROM device_latest WHERE lat IS NOT NULL")
@@ -120,6 +126,7 @@ def test_expired_chunks_go_and_expired_positions_are_erased_while_the_rows_stay(
     expired = {t: expired_chunks(conn, t, plan.raw_before) for t in retention.RAW_TABLES}
     kept_before = {t: scalar(conn, f"SELECT count(*) FROM {t}") for t in KEPT_TABLES}
     assert all(n >= 60 for n in expired.values())
+    expired[retention.MINUTE_TABLE] = expired_chunks(conn, retention.MINUTE_TABLE, plan.minutes_before)
 
     report = retention.run_retention(conn, plan)
 
@@ -152,6 +159,33 @@ def test_expired_chunks_go_and_expired_positions_are_erased_while_the_rows_stay(
     assert scalar(conn, "SELECT count(*) FROM dead_letters") == 1
     assert report.rows["dead_letters_deleted"] == 1
     assert {t: scalar(conn, f"SELECT count(*) FROM {t}") for t in KEPT_TABLES} == kept_before
+
+
+def test_minute_rollups_outlive_the_frames_and_go_after_their_own_window(conn: psycopg.Connection[Any]) -> None:
+    now = datetime.now(UTC)
+    seed(conn, now)
+    plan = plan_at(now)
+    assert plan.minutes_before == now - timedelta(days=MINUTE_DAYS)
+    expired = expired_chunks(conn, "frame_minutes", plan.minutes_before)
+    assert expired >= 10  # 500 days of weekly chunks, 400 kept
+
+    report = retention.run_retention(conn, plan)
+
+    assert report.chunks_dropped["frame_minutes"] == expired
+    assert expired_chunks(conn, "frame_minutes", plan.minutes_before) == 0
+    # The chunk astride the cut-off waits for a later pass: nothing older than a week before it survives.
+    oldest = scalar(conn, "SELECT min(minute) FROM frame_minutes")
+    assert plan.minutes_before - timedelta(days=7) <= oldest < plan.raw_before
+    # Every minute between the two cut-offs is still there, long after its frames went.
+    assert scalar(conn, "SELECT min(ts) FROM frames") >= plan.raw_before - timedelta(days=1)
+    between = "SELECT count(*) FROM frame_minutes WHERE minute >= %s AND minute < %s"
+    assert scalar(conn, between, plan.minutes_before, plan.raw_before) >= 4 * (MINUTE_DAYS - RAW_DAYS) - 1
+    assert scalar(conn, "SELECT count(*) FROM frame_minutes WHERE minute >= %s", plan.raw_before) >= 4 * RAW_DAYS
+
+    # A year and a half later still: the roll-ups of today go too, after their own window, not the frames'.
+    later = plan_at(now + timedelta(days=MINUTE_DAYS + 10))
+    retention.run_retention(conn, later)
+    assert scalar(conn, "SELECT count(*) FROM frame_minutes WHERE minute < %s", now - timedelta(days=7)) == 0
 
 
 def test_a_second_pass_changes_nothing(conn: psycopg.Connection[Any]) -> None:
