@@ -8,16 +8,23 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: install system venv demo test lint unit integration e2e bench clean
+.PHONY: install system venv node-red demo test lint unit integration e2e bench clean
 
 SISFALL ?= ../shared/datasets/falls/sisfall_dev.npz
 # Where the dashboard benchmark writes its section (it replaces only that section).
 BENCH_OUT ?= docs/benchmarks.md
+# The load benchmark (drains against the baselines, then each size for its duration; a size the gateway cannot
+# carry is called off once its lag passes 60 s): about 20 min with these.
+BENCH_LOAD_ARGS ?= --wearables 500,2000,10000 --robots 100 --duration-s 600
 
-install: system venv
+install: system venv node-red
 
 system:
 	@bash scripts/install-system.sh
+
+# The load benchmark's Node-RED baseline (npm ci of benchmarks/baselines/nodered/package-lock.json).
+node-red:
+	@bash scripts/install-node-red.sh
 
 venv: $(STAMP)
 
@@ -57,6 +64,8 @@ bench: venv
 		echo "fall benchmark: no SisFall file at $(SISFALL) (see README, Datasets); set SISFALL=path"; \
 	fi
 	$(BIN)/python -m benchmarks.bench_dashboard --out $(BENCH_OUT)
+	$(BIN)/vigie bench reports --out $(BENCH_OUT)
+	$(BIN)/vigie bench load --out $(BENCH_OUT) $(BENCH_LOAD_ARGS)
 
 clean:
 	rm -rf .vigie test-artifacts .pytest_cache .mypy_cache .ruff_cache

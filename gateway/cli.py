@@ -72,6 +72,25 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    """One ingest worker (deployments scale these out; the API runs as ``vigie serve --no-ingest``)."""
+    from gateway import ingest_main
+    from gateway.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    for key, field in (("mqtt_url", "mqtt_url"), ("database_url", "database_url"), ("client_id", "mqtt_client_id"),
+                       ("partitions", "ingest_partitions"), ("partition", "ingest_partition")):  # fmt: skip
+        if getattr(args, key) is not None:
+            overrides[field] = getattr(args, key)
+    return ingest_main.main(Settings(**overrides), args.metrics_host, args.metrics_port)
+
+
+def _cmd_user(args: argparse.Namespace) -> int:
+    from gateway import cli_users
+
+    return cli_users.run(args, _database_url(args))
+
+
 def _cmd_migrate(args: argparse.Namespace) -> int:
     from gateway.db import migrations
 
@@ -203,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-ingest", action="store_true", help="API only (ingest runs elsewhere)")
     serve.set_defaults(func=_cmd_serve)
 
+    _add_ingest(sub)
+
     migrate = sub.add_parser("migrate", help="apply pending SQL migrations")
     migrate.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     migrate.add_argument("--database-url")
@@ -222,11 +243,27 @@ def build_parser() -> argparse.ArgumentParser:
     sim_cli.add_arguments(simulate)
     simulate.set_defaults(func=_cmd_simulate)
 
+    from gateway import cli_users
+
+    cli_users.add_arguments(sub)
+    sub.choices["user"].set_defaults(func=_cmd_user)
     _add_assign(sub)
     _add_report(sub)
     _add_bench(sub)
     _add_retention(sub)
     return parser
+
+
+def _add_ingest(sub: Any) -> None:
+    ingest = sub.add_parser("ingest", help="an ingest worker only (MQTT → database, rules), no HTTP API")
+    ingest.add_argument("--mqtt-url")
+    ingest.add_argument("--database-url")
+    ingest.add_argument("--partitions", type=int, help="how many workers share the stream (default 1)")
+    ingest.add_argument("--partition", type=int, help="this worker's partition, 0 .. partitions-1")
+    ingest.add_argument("--client-id", help="this worker's MQTT client id (unique per worker)")
+    ingest.add_argument("--metrics-host", default="0.0.0.0")
+    ingest.add_argument("--metrics-port", type=int, default=9100, help="/healthz and /metrics")
+    ingest.set_defaults(func=_cmd_ingest)
 
 
 def _add_assign(sub: Any) -> None:
@@ -268,6 +305,26 @@ def _add_bench(sub: Any) -> None:
     falls = kinds.add_parser("falls", help="the fall detector on a SisFall-format .npz (see README)")
     bench_falls.add_arguments(falls)
     falls.set_defaults(func=bench_falls.run)
+    from gateway import bench_reports
+
+    reports = kinds.add_parser("reports", help="report queries on a synthetic year, bytes per agent-day per tier")
+    bench_reports.add_arguments(reports)
+    reports.set_defaults(func=bench_reports.run)
+    load = kinds.add_parser("load", help="wearables and robots through Mosquitto → gateway → TimescaleDB (issue 8)")
+    _bench_load_arguments(load)
+    load.set_defaults(func=_cmd_bench_load)
+
+
+def _bench_load_arguments(parser: argparse.ArgumentParser) -> None:
+    from benchmarks.load.cli import add_arguments  # the benchmark lives outside the package: imported on use
+
+    add_arguments(parser)
+
+
+def _cmd_bench_load(args: argparse.Namespace) -> int:
+    from benchmarks.load.cli import run
+
+    return run(args)
 
 
 def _add_retention(sub: Any) -> None:
