@@ -91,8 +91,9 @@ class IngestPipeline:
         decoded = decode_batch(batch, self.settings, now)
         received_at = max((m.received_at for m in batch), default=now)
         worn = self._assignments(decoded.frames)
+        by_device = assignments.by_device(worn)
         received = _unique(ingest.receive(
-            decoded.frames, received_at, lambda d, ts: assignments.agent_at(worn, d, ts), self.policy
+            decoded.frames, received_at, lambda d, ts: assignments.agent_at(by_device.get(d, ()), d, ts), self.policy
         ))  # fmt: skip
         try:
             new_keys = self.store.insert_frames(received)
@@ -149,8 +150,7 @@ class IngestPipeline:
             f = r.frame
             if f.imu is None:
                 continue
-            row = ImuRow(f.ts, f.device_id, f.seq, f.imu.rate_hz, f.imu.acc_ms2.ravel().tolist(),
-                         None if f.imu.gyr_rads is None else f.imu.gyr_rads.ravel().tolist())  # fmt: skip
+            row = ImuRow(f.ts, f.device_id, f.seq, f.imu.rate_hz, f.imu.acc_ms2, f.imu.gyr_rads)
             rows.extend(self.imu.offer(f.device_id, f.ts, row, (f.device_id, f.ts) in events))
         return rows
 

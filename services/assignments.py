@@ -6,7 +6,7 @@ the frame's own timestamp, so a backfilled frame lands on whoever wore the devic
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from services.model import Assignment
@@ -19,3 +19,11 @@ def agent_at(assignments: Iterable[Assignment], device_id: str, ts: datetime) ->
             return assignment.agent_id
     return None
 
+
+
+def by_device(assignments: Iterable[Assignment]) -> dict[str, Sequence[Assignment]]:
+    """The assignments grouped by device, for ``agent_at`` on each of a batch's frames (not a scan per frame)."""
+    out: dict[str, list[Assignment]] = {}
+    for assignment in assignments:
+        out.setdefault(assignment.device_id, []).append(assignment)
+    return dict(out)

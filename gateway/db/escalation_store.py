@@ -29,9 +29,13 @@ def escalate_due(conn: Conn, now: datetime) -> int:
     with conn.transaction():
         by_site = chains(conn)
         with conn.cursor(row_factory=dict_row) as cur:
+            # Only the alerts with a level due (a control room may keep hundreds open): this runs every second.
             cur.execute(
-                SELECT_ALERTS + " WHERE status = 'raised'"
-                " ORDER BY raised_at FOR UPDATE SKIP LOCKED"
+                SELECT_ALERTS + " WHERE status = 'raised' AND EXISTS (SELECT 1 FROM escalation_levels l"
+                " WHERE l.site_id = alerts.site_id AND l.level > alerts.escalation_level"
+                " AND alerts.raised_at + l.after_s * interval '1 second' <= %s)"
+                " ORDER BY raised_at FOR UPDATE OF alerts SKIP LOCKED",
+                (now,),
             )
             rows = cur.fetchall()
             for row in rows:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 import psycopg
 
@@ -73,8 +75,8 @@ class ImuRow:
     device_id: str
     seq: int
     rate_hz: float
-    acc_ms2: list[float]
-    gyr_rads: list[float] | None
+    acc_ms2: npt.NDArray[np.float32]  # n×3; flattened only when written (most rows are never written)
+    gyr_rads: npt.NDArray[np.float32] | None
 
 
 def _frame_row(r: Received) -> tuple[object, ...]:
@@ -197,7 +199,8 @@ class IngestStore:
             cur.executemany(
                 "INSERT INTO imu_raw (ts, device_id, seq, rate_hz, acc_ms2, gyr_rads)"
                 " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                [(r.ts, r.device_id, r.seq, r.rate_hz, r.acc_ms2, r.gyr_rads) for r in rows],
+                [(r.ts, r.device_id, r.seq, r.rate_hz, r.acc_ms2.ravel().tolist(),
+                  None if r.gyr_rads is None else r.gyr_rads.ravel().tolist()) for r in rows],
             )
 
     def insert_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
