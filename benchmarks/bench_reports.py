@@ -35,7 +35,6 @@ from typing import Any
 import numpy as np
 import orjson
 import psycopg
-from psycopg.rows import dict_row
 
 from benchmarks import synthetic_year as sy
 from benchmarks.bench_reports_doc import markdown, write_section
@@ -43,13 +42,12 @@ from gateway.bench_reports import add_arguments
 from gateway.db import exposure_queries, migrations
 from gateway.db.ingest_store import IngestStore
 from gateway.exposure_view import annual_json, day_json
+from gateway.reports.annual_all import statements_part as annual_part
 from gateway.runtime.ports import free_port
 from gateway.runtime.postgres import PostgresCluster
 from services.model import Environment, Frame, Noise, Received
 
 AGENT_YEAR_TARGET_MS, ANNUAL_TARGET_S = 100.0, 30.0
-_ANNUAL_COLUMNS = ("agent_id, day, worked_s, noise_s, noise_sum_t_10pow, lcpeak_max_db, peaks_over_135,"
-                   " peaks_over_135_at_ear, temp_ge_30_s, temp_le_5_s, night_s")  # fmt: skip
 _FROM_FRAMES = """
 SELECT (ts AT TIME ZONE 'Europe/Paris')::date AS day, count(*) AS worked_s, count(laeq_db) AS noise_s,
        sum(power(10.0::float8, 0.1 * laeq_db::float8)) AS noise_sum_t_10pow, max(lcpeak_db) AS lcpeak_max_db,
@@ -171,39 +169,6 @@ async def _annual_one(conn: AConn, agent_id: str, year: int) -> dict[str, Any]:
     assert agent is not None
     rows = await exposure_queries.days(conn, date(year, 1, 1), date(year, 12, 31), agent_id=agent_id)
     return annual_json(agent_id, agent["display_name"], year, rows, exposure_queries.profile_of(agent))
-
-
-def annual_part(url: str, year: int, lo: str | None, hi: str | None) -> list[dict[str, Any]]:
-    """The D4163-2 statements of the agents with ids in [lo, hi): their year's ledger streamed in (agent, day)
-    order (the primary key's), only the columns the statement reads, each agent's statement built as soon as its
-    rows are in. Names and profiles are read once per agent, not joined onto each of their days."""
-    statements: list[dict[str, Any]] = []
-    current: list[dict[str, Any]] = []
-    where = "(%(lo)s::text IS NULL OR agent_id >= %(lo)s) AND (%(hi)s::text IS NULL OR agent_id < %(hi)s)"
-    bounds = {"lo": lo, "hi": hi, "start": date(year, 1, 1), "end": date(year, 12, 31)}
-    with psycopg.connect(url) as conn:
-        agents = {r["agent_id"]: r for r in conn.cursor(row_factory=dict_row).execute(
-            f"SELECT agent_id, display_name, hearing_attenuation_db, task, acclimatised FROM agents WHERE {where}",
-            bounds)}  # fmt: skip
-
-        def flush() -> None:
-            if current:
-                agent = agents[current[0]["agent_id"]]
-                statements.append(annual_json(agent["agent_id"], agent["display_name"], year, current,
-                                              exposure_queries.profile_of(agent)))  # fmt: skip
-
-        # Binary results in batches of 20,000 rows (a row at a time cost a third more).
-        with conn.cursor("annual", row_factory=dict_row, binary=True) as cur:
-            cur.execute(f"SELECT {_ANNUAL_COLUMNS} FROM exposure_days WHERE {where}"
-                        " AND day BETWEEN %(start)s AND %(end)s ORDER BY agent_id, day", bounds)  # fmt: skip
-            while rows := cur.fetchmany(20_000):
-                for row in rows:
-                    if current and row["agent_id"] != current[0]["agent_id"]:
-                        flush()
-                        current = []
-                    current.append(row)
-        flush()
-    return statements
 
 
 def _ready() -> bool:

@@ -154,6 +154,8 @@ def _cmd_assign(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     """Fetch a report from the running gateway's public API and write it to a file (or stdout)."""
+    if args.kind == "annual" and args.all:
+        return _annual_all(args)
     api, headers = _api(args)
     if args.kind == "exposure":
         if not (args.agent or args.crew) or not (args.start and args.end):
@@ -164,7 +166,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         path = "/api/v1/reports/exposure"
     else:
         if not args.agent or not args.year:
-            print("vigie report annual: give --agent and --year", file=sys.stderr)
+            print("vigie report annual: give --agent (or --all) and --year", file=sys.stderr)
             return 2
         params = {"agent_id": args.agent, "year": args.year, "format": args.format, "lang": args.lang}
         path = "/api/v1/reports/annual"
@@ -178,6 +180,29 @@ def _cmd_report(args: argparse.Namespace) -> int:
     else:
         Path(args.output).write_bytes(response.content)
         print(f"wrote {args.output} ({len(response.content)} bytes)", file=sys.stderr)
+    return 0
+
+
+def _annual_all(args: argparse.Namespace) -> int:
+    """Every agent's D4163-2 statement as CSV, read from the database (the employer's yearly declaration)."""
+    import psycopg
+
+    from gateway.reports.annual_all import all_statements, annual_csv
+
+    if not args.year:
+        print("vigie report annual --all: give --year", file=sys.stderr)
+        return 2
+    url = _database_url(args)
+    statements = all_statements(url, args.year, args.jobs)
+    body = annual_csv(statements)
+    with psycopg.connect(url) as conn:  # who pulled everyone's health data, as the API's reads are
+        conn.execute("INSERT INTO audit_log (actor, role, action, target, query) VALUES (%s, 'admin', %s, NULL, %s)",
+                     (f"cli:{os.environ.get('USER', 'unknown')}", "annual_all", f"year={args.year}"))  # fmt: skip
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(body)
+    else:
+        Path(args.output).write_bytes(body)
+        print(f"wrote {args.output}: {len(statements)} agents", file=sys.stderr)
     return 0
 
 
@@ -288,6 +313,10 @@ def _add_report(sub: Any) -> None:
     report.add_argument("--from", dest="start", help="first local day, YYYY-MM-DD (exposure)")
     report.add_argument("--to", dest="end", help="last local day, YYYY-MM-DD (exposure)")
     report.add_argument("--year", type=int, help="calendar year (annual)")
+    report.add_argument("--all", action="store_true",
+                        help="annual: every agent, as CSV, from the database (--database-url)")
+    report.add_argument("--jobs", type=int, default=2, help="processes for --all")
+    report.add_argument("--database-url")
     report.add_argument("--format", choices=["json", "csv", "pdf"], default="json")
     report.add_argument("--lang", choices=["fr", "en"], default="fr")
     report.add_argument("-o", "--output", help="file to write (default: standard output)")
