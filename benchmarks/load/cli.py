@@ -1,7 +1,7 @@
 """``vigie bench load`` (also ``python -m benchmarks.load``): the whole benchmark, one JSON object on stdout.
 
     vigie bench load [--wearables 10000[,N2...]] [--robots 100] [--duration-s 600] [--workers 1]
-        [--drain-frames 20000] [--baselines nodered,naive] [--quick] [--out docs/benchmarks.md]
+        [--drain-frames 20000] [--baselines nodered,naive] [--publisher raw|paho] [--quick] [--out docs/benchmarks.md]
 
 Order: broker and database up, roster registered; the drain measurements (Vigie with 1 worker, with 2 when
 ``vigie ingest`` exists, then each baseline installed here), then one sustained run per size asked, smallest
@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.load import drain, report, rig, sustained
+from benchmarks.load import drain, publisher, report, rig, sustained
 
 log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ DEFAULT_OUT = REPO_ROOT / "docs" / "benchmarks.md"
 QUICK = {"wearables": [200], "robots": 5, "duration_s": 30, "probe_interval_s": 1.0, "drain_frames": 3000,
          "drain_devices": 300}  # fmt: skip
 TARGET_WEARABLES, TARGET_ROBOTS, TARGET_DURATION_S, TARGET_P99_MS = 10_000, 100, 600, 250.0
-FRAMES_PER_PUBLISHER = 5000  # frames/s one paho publisher process sends comfortably here
+FRAMES_PER_PUBLISHER = 5000  # frames/s per publisher process: comfortable for paho, a fraction of raw's
 
 
 def _sizes(text: str) -> list[int]:
@@ -45,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--probe-interval-s", type=float, default=None, help="one SOS probe every ... (default 5)")
     parser.add_argument("--publishers", type=int, default=None,
                         help=f"publisher processes (default: one per {FRAMES_PER_PUBLISHER} frames/s)")
+    parser.add_argument("--publisher", choices=publisher.PUBLISHERS, default="raw",
+                        help="the load generator's MQTT client: raw (rawmqtt, default) or paho")  # fmt: skip
     parser.add_argument("--drain-frames", type=int, default=None, help="frames queued per drain (default 20000)")
     parser.add_argument("--drain-devices", type=int, default=None, help="devices they come from (default 1000)")
     parser.add_argument("--no-drain", action="store_true", help="skip the capacity (drain) measurements")
@@ -156,6 +158,7 @@ def _targets(runs: list[dict[str, Any]], drains: dict[str, Any] | None) -> list[
 
 def run(args: argparse.Namespace) -> int:
     opts = _resolve(args)
+    publisher.use_publisher(getattr(args, "publisher", "raw"))
     command = "vigie bench load " + " ".join(sys.argv[sys.argv.index("load") + 1:] if "load" in sys.argv else [])
     load_before = os.getloadavg()[0]
     workdir = rig.make_workdir(args.workdir)
