@@ -98,9 +98,15 @@ def wbgt_c(temp_c: float, rh_pct: float | None, globe_temp_c: float | None = Non
     """One frame's WBGT (°C) and its provenance, or None without RH (see ``wbgt_c_array`` for the method)."""
     if rh_pct is None or not math.isfinite(rh_pct) or not math.isfinite(temp_c):
         return None
-    globe = math.nan if globe_temp_c is None else globe_temp_c
-    wbgt, measured = wbgt_c_array(temp_c, rh_pct, globe)
-    return float(wbgt), Provenance.MEASURED if bool(measured) else Provenance.ESTIMATED
+    # The same formulas as wbgt_c_array in scalar math: called for every frame by the heat rule, where numpy's
+    # per-call overhead on one value cost more than the rest of the rule.
+    t, rh = float(temp_c), float(rh_pct)
+    if globe_temp_c is not None and math.isfinite(globe_temp_c):
+        t_w = (t * math.atan(0.151977 * math.sqrt(rh + 8.313659)) + math.atan(t + rh) - math.atan(rh - 1.676331)
+               + 0.00391838 * rh**1.5 * math.atan(0.023101 * rh) - 4.686035)  # fmt: skip
+        return 0.7 * t_w + 0.2 * float(globe_temp_c) + 0.1 * t, Provenance.MEASURED
+    e_hpa = rh / 100.0 * 6.105 * math.exp(17.27 * t / (237.7 + t))
+    return 0.567 * t + 0.393 * e_hpa + 3.94, Provenance.ESTIMATED
 
 
 def wbgt_ref_c(metabolic_w: float, acclimatised: bool = True) -> float:

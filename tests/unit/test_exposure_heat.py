@@ -229,3 +229,21 @@ def test_psi_is_clipped_and_uses_the_agents_baseline():
     assert physiological_strain_index(37.5, 60.0, core_temp_0_c=37.0, hr_0_bpm=60.0) == pytest.approx(5 * 0.5 / 2.5)
     with pytest.raises(ValueError):
         physiological_strain_index(38.0, 100.0, core_temp_0_c=39.5)
+
+
+def test_one_frames_wbgt_equals_the_vectorised_wbgt_over_the_whole_range() -> None:
+    import itertools
+
+    import numpy as np
+
+    from services.exposure.heat import wbgt_c, wbgt_c_array
+
+    temps = np.linspace(-20, 50, 36)
+    rhs = np.linspace(5, 99, 25)
+    for globe in (None, 15.0, 45.0, float("nan")):
+        for t, rh in itertools.product(temps, rhs):
+            one = wbgt_c(float(t), float(rh), globe)
+            many, measured = wbgt_c_array(t, rh, np.nan if globe is None else globe)
+            assert one is not None
+            assert one[0] == pytest.approx(float(many), rel=1e-12, abs=1e-12)
+            assert (one[1] == "measured") == bool(measured)
