@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -31,11 +32,15 @@ class LedgerUpdater:
     def update(self, new: Sequence[Received], robots: Sequence[RobotReceived]) -> list[Totals]:
         """Add what the newly stored frames (and loads put on robots) did to each agent's day."""
         self._profiles = ledger_store.profiles(self.store.conn, _agents(new))
-        deltas = ledger.day_deltas(new, self._profiles, self.tz)
-        deltas += self._avoided_load(robots)
+        batch = ledger.day_table(new, self._profiles, self.tz)
+        avoided_kg: dict[tuple[str, date], float] = defaultdict(float)
+        for delta in self._avoided_load(robots):
+            avoided_kg[(delta.agent_id, delta.day)] += delta.handling.avoided_kg
         hr = ledger_store.hr_minute_sums(new)
         ledger_store.add_hr_minutes(self.store.conn, hr)
-        return ledger_store.add_days(self.store.conn, deltas, {(a, local_day(m, self.tz)) for a, m in hr})
+        days = {m: local_day(m, self.tz) for m in {m for _, m in hr}}  # one zone lookup per minute, not per agent
+        rows = ledger_store.day_rows(batch, avoided_kg, {(a, days[m]) for a, m in hr})
+        return ledger_store.add_days(self.store.conn, rows)
 
     def context(self, new: Sequence[Received], robots: Sequence[RobotReceived],
                 totals: Sequence[Totals]) -> dict[str, AgentContext]:  # fmt: skip
@@ -60,11 +65,14 @@ class LedgerUpdater:
             self.projector.observe(r, profile.wbgt_ref_c)
         today = local_day(now, self.tz)
         drafts: list[AlertDraft] = []
+        ends: dict[str, datetime] = {}  # each agent's planned end of shift, in one pass over the batch's assignments
+        for a in worn:
+            if a.valid_to is not None and (a.agent_id not in ends or a.valid_to > ends[a.agent_id]):
+                ends[a.agent_id] = a.valid_to
         for agent_id, day, noise_sum, hav_sum, first_ts in totals:
             if day != today or first_ts is None:
                 continue
-            ends = [a.valid_to for a in worn if a.agent_id == agent_id and a.valid_to is not None]
-            shift_end = max(ends) if ends else first_ts + timedelta(hours=self.settings.shift_hours)
+            shift_end = ends.get(agent_id) or first_ts + timedelta(hours=self.settings.shift_hours)
             drafts += self.projector.project(DayTotals(agent_id, noise_sum, hav_sum, shift_end), now)
         return drafts
 

@@ -7,7 +7,8 @@ PSI) is order-dependent and is computed separately from the per-minute heart-rat
 (``hr_minutes``), see ``heat_strain_for_day``.
 
 Days are local days of the site's time zone (default Europe/Paris); each 1-s frame contributes 1 s to the
-day its second starts in.
+day its second starts in. A batch is computed at once, with numpy across its frames and agents
+(``services.ledger_batch``).
 """
 
 from __future__ import annotations
@@ -16,15 +17,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 
-from services.exposure import heat, heat_strain, night, noise
-from services.exposure.handling import HandlingDay, lift_index
+from services.exposure import heat, heat_strain, night
+from services.exposure.handling import HandlingDay
 from services.exposure.heat import HeatDay, Task
 from services.exposure.merge import max_or_none
 from services.exposure.noise import NoiseDose
 from services.exposure.vibration import HavDose, WbvDose
+from services.ledger_batch import DayColumns, day_columns
 from services.model import Received
-
-FRAME_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,43 +95,42 @@ def frame_delta(received: Received, profile: ExposureProfile, tz: tzinfo) -> Day
     """The contribution of one stored frame to its agent's local day (None for an unassigned device)."""
     if received.agent_id is None:
         return None
-    f = received.frame
-    delta = DayDelta(
-        agent_id=received.agent_id, day=night.local_day(f.ts, tz), worked_s=FRAME_S, first_ts=f.ts,
-        last_ts=f.ts, night_s=night.night_seconds(f.ts, FRAME_S, tz), device_ids=frozenset({f.device_id}),
-    )  # fmt: skip
-    if f.noise is not None:
-        peak = f.noise.lcpeak_db
-        at_ear = peak is not None and noise.at_ear_db(peak, profile.hearing_attenuation_db) >= noise.PEAK_COUNTED_DBC
-        delta = replace(delta, noise=NoiseDose().add(f.noise.laeq_db, FRAME_S, peak), peaks_over_135_at_ear=int(at_ear))
-    if f.hav is not None and f.hav.trigger_s > 0:
-        tools = frozenset({f.hav.tool_id}) if f.hav.tool_id else frozenset()
-        delta = replace(delta, hav=HavDose().add(f.hav.ahv_ms2, f.hav.trigger_s), tool_ids=tools)
-    if f.wbv is not None and f.wbv.duration_s > 0:
-        delta = replace(delta, wbv=WbvDose().add(f.wbv.aw_ms2, f.wbv.duration_s))
-    if f.env is not None:
-        wbgt = heat.wbgt_c(f.env.temp_c, f.env.rh_pct, f.env.globe_temp_c)
-        delta = replace(delta, heat=HeatDay().add(f.env.temp_c, FRAME_S, wbgt=wbgt, wbgt_ref_c=profile.wbgt_ref_c))
-    if f.lift is not None and f.lift.count > 0:
-        delta = replace(delta, handling=HandlingDay().add(f.lift.count, f.lift.load_kg))
-        if f.lift.geometry is not None:
-            delta = replace(delta, lifting_index_max=lift_index(f.lift.load_kg, f.lift.geometry))
+    (delta,) = day_deltas([received], {received.agent_id: profile}, tz)
     return delta
 
 
 def day_deltas(
     frames: Sequence[Received], profiles: Mapping[str, ExposureProfile], tz: tzinfo
 ) -> list[DayDelta]:
-    """Increments per (agent, local day) of a batch of newly stored frames."""
-    totals: dict[tuple[str, date], DayDelta] = {}
-    for received in frames:
-        profile = profiles.get(received.agent_id or "", DEFAULT_PROFILE)
-        delta = frame_delta(received, profile, tz)
-        if delta is None:
-            continue
-        key = (delta.agent_id, delta.day)
-        totals[key] = totals[key].merge(delta) if key in totals else delta
-    return list(totals.values())
+    """Increments per (agent, local day) of a batch of newly stored frames, in order of first appearance."""
+    c = day_table(frames, profiles, tz)
+    if c is None:
+        return []
+    return [
+        DayDelta(
+            agent_id=c.agent_id[i], day=c.day[i], worked_s=c.worked_s[i], first_ts=c.first_ts[i],
+            last_ts=c.last_ts[i],
+            noise=NoiseDose(c.noise_sum_t_10pow[i], c.noise_s[i], c.lcpeak_max_db[i], c.peaks_over_135[i]),
+            peaks_over_135_at_ear=c.peaks_over_135_at_ear[i], hav=HavDose(c.hav_sum_a2t_m2s3[i], c.hav_s[i]),
+            wbv=WbvDose(c.wbv_sum_x_m2s3[i], c.wbv_sum_y_m2s3[i], c.wbv_sum_z_m2s3[i], c.wbv_s[i]),
+            heat=HeatDay(c.wbgt_max_c[i], c.seconds_over_ref[i], c.seconds_temp_ge_30[i], c.seconds_temp_le_5[i],
+                         None, c.seconds_wbgt_measured[i], c.seconds_wbgt_estimated[i]),
+            handling=HandlingDay(c.lifts[i], c.lifts_ge_15kg[i], c.lifts_ge_25kg[i], c.tonnage_kg[i]),
+            night_s=c.night_s[i], lifting_index_max=c.lifting_index_max[i], device_ids=c.device_ids[i],
+            tool_ids=c.tool_ids[i],
+        )
+        for i in range(len(c.agent_id))
+    ]  # fmt: skip
+
+
+def day_table(
+    frames: Sequence[Received], profiles: Mapping[str, ExposureProfile], tz: tzinfo
+) -> DayColumns | None:
+    """``day_deltas`` as columns (``services.ledger_batch``), for the ingest; None when no frame was worn."""
+    chosen = {a: profiles.get(a, DEFAULT_PROFILE) for a in {r.agent_id for r in frames if r.agent_id is not None}}
+    refs = {(p.task, p.acclimatised): p.wbgt_ref_c for p in set(chosen.values())}  # few tasks, many agents
+    attenuation_db = {a: p.hearing_attenuation_db for a, p in chosen.items()}
+    return day_columns(frames, attenuation_db, {a: refs[(p.task, p.acclimatised)] for a, p in chosen.items()}, tz)
 
 
 def avoided_load(agent_id: str, ts: datetime, avoided_kg: float, tz: tzinfo) -> DayDelta:

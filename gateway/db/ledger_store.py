@@ -6,15 +6,19 @@ so a frame's ledger increment commits with the frame itself, exactly once.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+import numpy as np
 import psycopg
 
+from services.exposure.handling import HandlingDay
 from services.ledger import DayDelta, ExposureProfile, heat_strain_for_day, profile
+from services.ledger_batch import DayColumns, utc_us
 from services.model import Received
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _DAY_COLUMNS = (
     "agent_id", "day", "worked_s", "first_ts", "last_ts", "noise_s", "noise_sum_t_10pow", "lcpeak_max_db",
@@ -97,34 +101,67 @@ def crews(conn: psycopg.Connection[Any], subject_ids: Sequence[str]) -> dict[str
     return {str(s): c for s, c in rows}
 
 
-def add_days(conn: psycopg.Connection[Any], deltas: Sequence[DayDelta], hr_days: set[tuple[str, date]]
+def day_rows(batch: DayColumns | None, avoided_kg: Mapping[tuple[str, date], float],
+             hr_days: set[tuple[str, date]]) -> list[tuple[object, ...]]:  # fmt: skip
+    """The COPY rows of a batch's agent-days (``day_row`` of each, column-wise) plus the load robots carried for
+    agents, one row per agent-day: the upsert may not touch a row twice in one statement."""
+    rows: list[tuple[object, ...]] = []
+    keys: list[tuple[str, date]] = []
+    if batch is not None:
+        b = batch
+        keys = list(zip(b.agent_id, b.day, strict=True))
+        rows = list(zip(
+            b.agent_id, b.day, b.worked_s, b.first_ts, b.last_ts, b.noise_s, b.noise_sum_t_10pow, b.lcpeak_max_db,
+            b.peaks_over_135, b.peaks_over_135_at_ear, b.hav_s, b.hav_sum_a2t_m2s3, b.wbv_s, b.wbv_sum_x_m2s3,
+            b.wbv_sum_y_m2s3, b.wbv_sum_z_m2s3, b.wbgt_max_c, b.seconds_over_ref, b.seconds_temp_ge_30,
+            b.seconds_temp_le_5, b.seconds_wbgt_measured, b.seconds_wbgt_estimated, [k in hr_days for k in keys],
+            b.lifts, b.lifts_ge_15kg, b.lifts_ge_25kg, b.tonnage_kg, [avoided_kg.get(k, 0.0) for k in keys],
+            b.night_s, b.lifting_index_max, [sorted(d) for d in b.device_ids], [sorted(t) for t in b.tool_ids],
+            strict=True,
+        ))  # fmt: skip
+    seen = set(keys)
+    rows += [day_row(DayDelta(agent_id, day, handling=HandlingDay(avoided_kg=kg)), hr_days)
+             for (agent_id, day), kg in avoided_kg.items() if (agent_id, day) not in seen]  # fmt: skip
+    return rows
+
+
+def add_days(conn: psycopg.Connection[Any], rows: Sequence[tuple[object, ...]]
              ) -> list[tuple[str, date, float, float, datetime | None]]:  # fmt: skip
-    """Add the increments to the ledger (binary COPY into a staging table, one upsert).
+    """Add the increments (``day_rows``) to the ledger (binary COPY into a staging table, one upsert).
 
     Returns each touched agent-day's running (noise Σ t·10^(L/10), HAV Σ a²T, first frame time).
     """
-    if not deltas:
+    if not rows:
         return []
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS exposure_stage"
                  " (LIKE exposure_days INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")  # fmt: skip
     with conn.cursor() as cur:
         with cur.copy(f"COPY exposure_stage ({', '.join(_DAY_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(list(_DAY_TYPES))
-            for delta in deltas:
-                copy.write_row(day_row(delta, hr_days))
+            for row in rows:
+                copy.write_row(row)
         cur.execute(_UPSERT + " RETURNING agent_id, day, noise_sum_t_10pow, hav_sum_a2t, first_ts")
         return [(str(a), d, float(n), float(h), f) for a, d, n, h, f in cur.fetchall()]
 
 
 def hr_minute_sums(frames: Sequence[Received]) -> dict[tuple[str, datetime], tuple[float, int]]:
-    """Per (agent, UTC minute): the sum and count of heart-rate readings of newly stored frames."""
-    sums: dict[tuple[str, datetime], list[float]] = defaultdict(lambda: [0.0, 0])
-    for r in frames:
-        if r.agent_id is not None and r.frame.hr_bpm is not None:
-            acc = sums[(r.agent_id, r.frame.ts.replace(second=0, microsecond=0))]
-            acc[0] += r.frame.hr_bpm
-            acc[1] += 1
-    return {key: (total, int(n)) for key, (total, n) in sums.items()}
+    """Per (agent, UTC minute): the sum and count of heart-rate readings of newly stored frames, batch-wise."""
+    rated = [r for r in frames if r.agent_id is not None and r.frame.hr_bpm is not None]
+    if not rated:
+        return {}
+    minute = utc_us([r.frame.ts for r in rated]) // 60_000_000
+    agent_of = {a: i for i, a in enumerate(dict.fromkeys(str(r.agent_id) for r in rated))}
+    agent = np.fromiter((agent_of[str(r.agent_id)] for r in rated), np.int64, len(rated))
+    first = int(minute.min())
+    width = int(minute.max()) - first + 1
+    keys, group = np.unique(agent * width + (minute - first), return_inverse=True)
+    sums = np.bincount(group, np.array([r.frame.hr_bpm for r in rated], dtype=np.float64)).tolist()
+    counts = np.bincount(group).tolist()
+    agents, start = list(agent_of), _EPOCH + timedelta(minutes=first)
+    offsets = (keys % width).tolist()
+    minutes = {m: start + timedelta(minutes=m) for m in set(offsets)}  # a batch spans few minutes
+    return {(agents[a], minutes[m]): (total, n)
+            for a, m, total, n in zip((keys // width).tolist(), offsets, sums, counts, strict=True)}  # fmt: skip
 
 
 def add_hr_minutes(conn: psycopg.Connection[Any], sums: dict[tuple[str, datetime], tuple[float, int]]) -> None:
