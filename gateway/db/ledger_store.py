@@ -165,10 +165,20 @@ def hr_minute_sums(frames: Sequence[Received]) -> dict[tuple[str, datetime], tup
 
 
 def add_hr_minutes(conn: psycopg.Connection[Any], sums: dict[tuple[str, datetime], tuple[float, int]]) -> None:
+    """Add heart-rate sums to their minutes: binary COPY into a staging table and one upsert, in (agent, minute)
+    order (a statement per row was an eighth of the ingest's time; the order keeps two workers deadlock-free)."""
     if not sums:
         return
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS hr_minutes_stage (LIKE hr_minutes) ON COMMIT DELETE ROWS")
     with conn.cursor() as cur:
-        cur.executemany(HR_MINUTE_UPSERT, [(agent, minute, total, n) for (agent, minute), (total, n) in sums.items()])
+        with cur.copy("COPY hr_minutes_stage (agent_id, minute, sum_hr, n) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["text", "timestamptz", "float8", "int4"])
+            for (agent, minute), (total, n) in sorted(sums.items()):
+                copy.write_row((agent, minute, total, n))
+        cur.execute("INSERT INTO hr_minutes AS h (agent_id, minute, sum_hr, n)"
+                    " SELECT agent_id, minute, sum_hr, n FROM hr_minutes_stage ORDER BY agent_id, minute"
+                    " ON CONFLICT (agent_id, minute) DO UPDATE SET sum_hr = h.sum_hr + EXCLUDED.sum_hr,"
+                    " n = h.n + EXCLUDED.n")  # fmt: skip
 
 
 def _day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
