@@ -53,7 +53,7 @@ class IngestClient:
         self._generation = 0
         self._lock = threading.Lock()
         self.connected = threading.Event()
-        self.dropped = 0
+        self.backpressure = 0  # times a full inbox held the broker back (see _enqueue)
         # Forwarded messages awaiting the broker's PUBACK: our publish mid → (received mid, qos, generation).
         self._forwarding: dict[int, tuple[int, int, int]] = {}
         endpoint = settings.mqtt
@@ -183,9 +183,11 @@ class IngestClient:
 
     def _enqueue(self, topic: str, msg: mqtt.MQTTMessage) -> None:
         item = Incoming(topic, bytes(msg.payload), msg.mid, msg.qos, self.generation, datetime.now(UTC))
-        try:
-            self._inbox.put_nowait(item)
-        except queue.Full:
-            # Cannot happen while the queue is larger than RECEIVE_MAXIMUM; if it does, the message stays
-            # unacknowledged at the broker and comes back on the next session.
-            self.dropped += 1
+        # Our Receive Maximum should keep the broker from sending more than the queue holds, but Mosquitto 2.0.11
+        # was measured sending past it (46,000 unacknowledged messages for a Receive Maximum of 10,000). A full
+        # queue therefore blocks this network thread: the socket stops being read and TCP holds the broker back.
+        # Dropping the message instead would strand it unacknowledged until the next session. No deadlock: the
+        # worker drains the queue without this thread (its acknowledgements are only queued for it).
+        if self._inbox.full():
+            self.backpressure += 1
+        self._inbox.put(item)

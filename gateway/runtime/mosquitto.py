@@ -76,8 +76,11 @@ def render_config(
         "max_queued_messages 0",
         "max_queued_bytes 0",
         # The gateway acknowledges (PUBACK, MQTT 5.0 §4.3.2) only after the database commit, in
-        # batches, so many messages are legitimately in flight to it at once.
-        "max_inflight_messages 1000",
+        # batches, so many messages are legitimately in flight to it at once: with a window of one batch,
+        # the broker waits for the commit before sending the next one, and ingest stalls at a batch per
+        # round trip (measured: lag growing at 1,000 wearables + 100 robots with 1000, docs/benchmarks.md).
+        # 10,000 matches the gateway's Receive Maximum (gateway/mqtt/client.py).
+        "max_inflight_messages 10000",
         "max_packet_size 262144",
         f"log_dest file {state_dir / 'mosquitto.log'}",
         "log_type error",
