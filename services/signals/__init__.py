@@ -1,0 +1,1 @@
+"""Weak signals: trends over days and weeks before the accident (issue 9; docs/signals.md)."""
