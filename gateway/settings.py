@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     # Per-minute roll-ups (frame_minutes, no positions) outlive the per-second frames: never before them.
     retention_minute_days: int = Field(default=400, ge=1)
     retention_interval_s: float = Field(default=3600.0, ge=1)
+    # Weak signals (issue 9, docs/signals.md): a group smaller than this many agents is not reported.
+    signals_min_group_size: int = Field(default=5, ge=1)
 
     @field_validator("retention_location_days")
     @classmethod

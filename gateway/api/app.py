@@ -21,6 +21,7 @@ from gateway.api import (
     routes_ops,
     routes_registry,
     routes_rules,
+    routes_signals,
 )
 from gateway.api.live import LiveHub
 from gateway.api.security import authenticate_token, authorize
@@ -83,7 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     # Every route goes through the access policy (gateway/api/security.py): authenticate, authorise, audit.
     for module in (routes_ops, routes_auth, routes_alerts, routes_registry, routes_exposure, routes_rules,
-                   routes_credentials):  # fmt: skip
+                   routes_credentials, routes_signals):  # fmt: skip
         app.include_router(module.router, dependencies=[Depends(authorize)])
 
     @app.websocket("/api/v1/live")

@@ -81,6 +81,11 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/api-keys"): Rule(ADMIN),
     ("DELETE", "/api/v1/api-keys/{key_id}"): Rule(ADMIN),
     ("GET", "/api/v1/audit"): Rule(ADMIN),
+    ("GET", "/api/v1/signals"): Rule(PEOPLE, audit=True),
+    ("GET", "/api/v1/reports/signals"): Rule(STAFF, audit=True),
+    ("GET", "/api/v1/sites/{site_id}/signal-readers"): Rule(ADMIN),
+    ("PUT", "/api/v1/sites/{site_id}/signal-readers/{username}"): Rule(ADMIN),
+    ("DELETE", "/api/v1/sites/{site_id}/signal-readers/{username}"): Rule(ADMIN),
 }
 
 _bearer = HTTPBearer(auto_error=False, description="a JWT from /api/v1/auth/token, or an API key vk_...")

@@ -71,6 +71,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/api-keys"): {A},
     ("DELETE", "/api/v1/api-keys/{key_id}"): {A},
     ("GET", "/api/v1/audit"): {A},
+    ("GET", "/api/v1/signals"): PEOPLE,
+    ("GET", "/api/v1/reports/signals"): STAFF,
+    ("GET", "/api/v1/sites/{site_id}/signal-readers"): {A},
+    ("PUT", "/api/v1/sites/{site_id}/signal-readers/{username}"): {A},
+    ("DELETE", "/api/v1/sites/{site_id}/signal-readers/{username}"): {A},
 }
 
 # Path parameters that name things in every role's scope: the agent is the agent role's own record, in the

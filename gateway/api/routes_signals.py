@@ -1,0 +1,171 @@
+"""Weak signals (issue 9): the signals of a scope and period, the weekly report, the sites' signal readers.
+
+Who sees what (privacy by design, docs/privacy.md): crew, site and robot signals are for safety officers
+(every crew) and supervisors (their own crews' crew and robot signals, never individual ones: no ranking of
+their agents); an individual signal is for the agent themself and for the people named signal readers of the
+agent's site, pseudonymised unless they may see names; groups smaller than ``signals_min_group_size`` are
+withheld and counted. Every read is written to the audit log by the access guard (gateway/api/security.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import Response
+
+from gateway.api.deps import ConnDep, NowDep, SettingsDep
+from gateway.api.security import PrincipalDep
+from gateway.db import access_store, signals_queries
+from gateway.db.signals_queries import Scope, Subject
+from gateway.reports import signals_report
+from services.access import Principal, Role, pseudonym
+from services.signals.detect import detect
+from services.signals.model import Signal, SubjectKind
+from services.signals.privacy import visible
+
+router = APIRouter(prefix="/api/v1", tags=["signals"])
+DEFAULT_SPAN = timedelta(days=55)  # eight weeks: a baseline and a recent window (services/signals/detect.py)
+MAX_SPAN = timedelta(days=366)
+IdPath = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def may_read(principal: Principal, signal: Signal, subject: Subject | None, reader_sites: Collection[str]) -> bool:
+    """Whether the signal is for this principal at all (the minimum group size is applied after)."""
+    individual = signal.subject_kind is SubjectKind.AGENT
+    # Issue 9, privacy by design: an individual signal goes to the agent themself and to the people named for
+    # the site (signal_readers), nobody else — not even an admin, who may name themself (audited) if need be.
+    if principal.role in (Role.ADMIN, Role.SAFETY_OFFICER):
+        return not individual or (subject is not None and subject.site_id in reader_sites)
+    if principal.role is Role.SUPERVISOR:
+        if signal.subject_kind is SubjectKind.CREW:
+            return signal.subject_id in principal.crew_ids
+        if signal.subject_kind is SubjectKind.ROBOT:
+            return subject is not None and subject.crew_id in principal.crew_ids
+        return False
+    if principal.role is Role.AGENT:
+        return individual and principal.agent_id is not None and signal.subject_id == principal.agent_id
+    return False
+
+
+def shown_subject(principal: Principal, signal: Signal, subject: Subject | None, key: bytes) -> tuple[str, str | None]:
+    """The subject's id and label as the principal may see them: agents pseudonymised unless names are allowed."""
+    label = subject.label if subject else None
+    if signal.subject_kind is SubjectKind.AGENT and not principal.sees_names:
+        alias = pseudonym(signal.subject_id, key)
+        return alias, alias
+    return signal.subject_id, label
+
+
+async def _scope(conn: ConnDep, principal: Principal, site: str | None, crew: str | None) -> Scope:
+    if principal.role is Role.SUPERVISOR and crew is not None and crew not in principal.crew_ids:
+        raise HTTPException(403, f"crew {crew} is not in your scope")
+    if principal.role is Role.AGENT:
+        # The agent's own signals are read against their crew (e.g. tonnage versus the crew).
+        _, own_crew = await access_store.agent_crew(conn, principal.agent_id or "")
+        if own_crew is None or (crew is not None and crew != own_crew):
+            return Scope(site, crew, principal.agent_id)
+        return Scope(site, own_crew)
+    return Scope(site, crew)
+
+
+async def signals_for(conn: ConnDep, settings: SettingsDep, principal: Principal, scope: Scope, start: date,
+                      end: date) -> dict[str, Any]:  # fmt: skip
+    """The signals of the scope over [start, end] that this principal may read, and how many were withheld."""
+    tz = ZoneInfo(settings.site_timezone)
+    data = await signals_queries.inputs(conn, start, end, tz, scope)
+    found = detect(data.agent_days, data.robot_days, data.heat_episodes, until=end)
+    sites: frozenset[str] = frozenset()
+    if principal.role in (Role.ADMIN, Role.SAFETY_OFFICER):
+        sites = await signals_queries.reader_sites(conn, principal.subject)
+
+    def subject_of(s: Signal) -> Subject | None:
+        return data.subjects.get((s.subject_kind.value, s.subject_id))
+
+    mine = [s for s in found if may_read(principal, s, subject_of(s), sites)]
+    shown, withheld = visible(mine, min_group_size=settings.signals_min_group_size,
+                              individual_allowed=lambda s: may_read(principal, s, subject_of(s), sites))  # fmt: skip
+    items = [signals_report.signal_json(s, *shown_subject(principal, s, subject_of(s), settings.pseudonym_key))
+             for s in shown]  # fmt: skip
+    return {"from": start.isoformat(), "to": end.isoformat(), "min_group_size": settings.signals_min_group_size,
+            "withheld": withheld, "items": signals_report.ordered(items)}  # fmt: skip
+
+
+@router.get("/signals")
+async def list_signals(conn: ConnDep, settings: SettingsDep, principal: PrincipalDep, now: NowDep,
+                       site: str | None = None, crew: str | None = None,
+                       start: Annotated[date | None, Query(alias="from", description="first local day")] = None,
+                       end: Annotated[date | None, Query(alias="to", description="last local day (default today)")]
+                       = None) -> dict[str, Any]:  # fmt: skip
+    """Weak signals: trends with a baseline, an effect size and a confidence, per agent, crew, site and robot.
+
+    Not a diagnosis and not a ranking: each item says what it measures and what it may mean.
+    """
+    end = end or now.astimezone(ZoneInfo(settings.site_timezone)).date()
+    start = start or end - DEFAULT_SPAN
+    if end < start:
+        raise HTTPException(422, "`to` must not be before `from`")
+    if end - start > MAX_SPAN:
+        raise HTTPException(422, "at most 366 days")
+    scope = await _scope(conn, principal, site, crew)
+    return await signals_for(conn, settings, principal, scope, start, end)
+
+
+@router.get("/reports/signals", response_model=None)
+async def signals_weekly_report(conn: ConnDep, settings: SettingsDep, principal: PrincipalDep,
+                                week: Annotated[str, Query(description="ISO week, YYYY-Www")],
+                                site: str | None = None, crew: str | None = None,
+                                format: Literal["json", "csv", "pdf"] = "csv",
+                                lang: Literal["fr", "en"] = "fr") -> dict[str, Any] | Response:  # fmt: skip
+    """The weekly signals report for safety officers: CSV (one row per signal) or PDF (trend plots, meanings)."""
+    try:
+        monday, sunday = signals_report.week_period(week)
+        start, end = signals_report.report_span(week)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    scope = await _scope(conn, principal, site, crew)
+    body = await signals_for(conn, settings, principal, scope, start, end)
+    subject = crew or site or ("tous sites" if lang == "fr" else "all sites")
+    name = f"vigie-signals-{subject}-{week}".replace(" ", "-")
+    if format == "csv":
+        return Response(signals_report.signals_csv(body["items"]), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})  # fmt: skip
+    if format == "pdf":
+        pdf = await asyncio.to_thread(_pdf, subject, week, (monday, sunday), body, lang, datetime.now(UTC))
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})  # fmt: skip
+    return {"week": week, "subject": subject, **body}
+
+
+def _pdf(subject: str, week: str, period: tuple[date, date], body: dict[str, Any], lang: str,
+         generated_at: datetime) -> bytes:  # fmt: skip
+    """Render in a worker thread; matplotlib is imported there, on the first PDF only."""
+    from gateway.reports import pdf_signals
+
+    return pdf_signals.signals_pdf(subject, week, period, body, lang, generated_at=generated_at)
+
+
+@router.get("/sites/{site_id}/signal-readers")
+async def list_signal_readers(site_id: IdPath, conn: ConnDep) -> dict[str, Any]:
+    """The people named to read the site's individual signals (besides each agent, who reads their own)."""
+    rows = await signals_queries.readers(conn, site_id)
+    return {"site_id": site_id, "items": [{"username": r["username"], "added_at": r["added_at"].isoformat()}
+                                          for r in rows]}  # fmt: skip
+
+
+@router.put("/sites/{site_id}/signal-readers/{username}")
+async def add_signal_reader(site_id: IdPath, username: IdPath, conn: ConnDep) -> dict[str, Any]:
+    if not await signals_queries.add_reader(conn, site_id, username):
+        raise HTTPException(404, f"no site {site_id} or no user {username}")
+    return {"site_id": site_id, "username": username}
+
+
+@router.delete("/sites/{site_id}/signal-readers/{username}", status_code=204)
+async def remove_signal_reader(site_id: IdPath, username: IdPath, conn: ConnDep) -> Response:
+    if not await signals_queries.remove_reader(conn, site_id, username):
+        raise HTTPException(404, f"{username} is not a signal reader of {site_id}")
+    return Response(status_code=204)

@@ -1,0 +1,264 @@
+"""The daily inputs of the weak signals (services/signals), read set-based for a scope and a period.
+
+One query per source table for the whole scope: the exposure ledger (``exposure_days``), the minute tier
+(``frame_minutes``: heart-rate features), the alerts (heat strain, falls cancelled by the wearer) and the robot
+states (stops and slow-downs for people). Days are local days in the site's time zone, as the ledger's are.
+Agents and robots without a crew belong to no site or group and are left out. Also the signal readers of each
+site (migration 0010).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg.rows import dict_row
+
+from services.detection.config import RuleConfig
+from services.exposure import noise, vibration
+from services.exposure.noise import NoiseDose
+from services.exposure.vibration import HavDose
+from services.ledger import profile
+from services.signals.model import AgentDay, HeatEpisode, RobotDay
+
+Conn = psycopg.AsyncConnection[Any]
+
+SLOWDOWN_ZONE_FACTOR = 2.0
+"""A robot state counts as slowed for a person when someone is within this many separation distances and no
+protective stop is on: the speed-and-separation monitor (services/separation.py, ISO/TS 15066 §5.5.4) scales
+the speed down as a person approaches the protective distance. Robot states carry no "slow" flag, so the zone
+is inferred from the configured separation distance of the robot's kind."""
+
+_SCOPE = (
+    " AND (%(site)s::text IS NULL OR c.site_id = %(site)s)"
+    " AND (%(crew)s::text IS NULL OR c.crew_id = %(crew)s)"
+    " AND (%(agent)s::text IS NULL OR a.agent_id = %(agent)s)"
+)
+
+_LEDGER = (
+    "SELECT d.agent_id, d.day, d.worked_s, d.noise_s, d.noise_sum_t_10pow, d.lcpeak_max_db, d.peaks_over_135,"
+    " d.hav_s, d.hav_sum_a2t, d.lifts_ge_25kg, d.tonnage_kg, d.night_s, d.psi_max,"
+    " a.display_name, a.crew_id, c.site_id, a.hearing_attenuation_db, a.task, a.acclimatised"
+    " FROM exposure_days d JOIN agents a USING (agent_id) JOIN crews c ON c.crew_id = a.crew_id"
+    " WHERE d.day BETWEEN %(start)s AND %(end)s" + _SCOPE + " ORDER BY d.agent_id, d.day"
+)
+
+# Per agent and local day, from the minute tier: the resting heart rate (lowest mean over 10 consecutive
+# minutes), the working heart rate (mean over worked minutes) and the recovery after lifting: at the last
+# minute of each lifting burst, the drop of the minute heart rate two minutes later (Cole 1999 uses the drop
+# after exercise; here the "exercise" is a burst of lifts as the wearable counts them).
+_HEART = (
+    """
+WITH m AS (
+    SELECT fm.agent_id, fm.minute, (fm.minute AT TIME ZONE %(tz)s)::date AS day,
+           fm.hr_sum_bpm / fm.hr_n AS hr_bpm, fm.worked_s, fm.lifts
+    FROM frame_minutes fm JOIN agents a USING (agent_id) JOIN crews c ON c.crew_id = a.crew_id
+    WHERE fm.minute >= %(t0)s AND fm.minute < %(t1)s AND fm.hr_n > 0"""
+    + _SCOPE
+    + """
+), w AS (
+    SELECT m.*,
+           avg(hr_bpm) OVER ten AS hr_10_bpm, count(*) OVER ten AS n_10,
+           lead(minute) OVER seq AS next_minute, lead(lifts) OVER seq AS next_lifts,
+           lead(minute, 2) OVER seq AS minute_2, lead(hr_bpm, 2) OVER seq AS hr_2_bpm
+    FROM m
+    WINDOW ten AS (PARTITION BY agent_id ORDER BY minute RANGE BETWEEN interval '9 minutes' PRECEDING AND CURRENT ROW),
+           seq AS (PARTITION BY agent_id ORDER BY minute)
+)
+SELECT agent_id, day,
+       min(hr_10_bpm) FILTER (WHERE n_10 = 10) AS resting_hr_bpm,
+       avg(hr_bpm) FILTER (WHERE worked_s > 0) AS working_hr_bpm,
+       avg(hr_bpm - hr_2_bpm) FILTER (
+           WHERE lifts > 0
+             AND NOT (next_minute = minute + interval '1 minute' AND next_lifts > 0)
+             AND minute_2 = minute + interval '2 minutes') AS hr_recovery_bpm
+FROM w GROUP BY agent_id, day
+"""
+)
+
+_ALERTS = (
+    "SELECT al.rule, al.agent_id, a.crew_id, c.site_id, al.raised_at,"
+    " (al.rule = 'fall' AND al.resolution = 'false_alarm' AND al.resolved_by = 'wearer') AS cancelled_by_wearer"
+    " FROM alerts al JOIN agents a ON a.agent_id = al.agent_id JOIN crews c ON c.crew_id = a.crew_id"
+    " WHERE al.rule IN ('heat_strain', 'fall') AND al.raised_at >= %(t0)s AND al.raised_at < %(t1)s" + _SCOPE
+)
+
+# Onsets only (a state differs from the robot's previous one): a robot reports several states a second, and
+# one stop for one person is one near miss however long it lasts.
+_ROBOTS = """
+WITH s AS (
+    SELECT rs.robot_id, r.kind AS robot_kind, r.crew_id, c.site_id, rs.ts, (rs.ts AT TIME ZONE %(tz)s)::date AS day,
+           coalesce(rs.protective_stop, false) AND rs.nearest_human_m IS NOT NULL AS stop_for_person,
+           NOT coalesce(rs.protective_stop, false) AND rs.nearest_human_m IS NOT NULL
+             AND rs.nearest_human_m < CASE r.kind WHEN 'follower' THEN %(follower_m)s WHEN 'mower' THEN %(mower_m)s
+                                                  ELSE %(robot_m)s END AS slow_for_person
+    FROM robot_states rs JOIN robots r USING (robot_id) JOIN crews c ON c.crew_id = r.crew_id
+    WHERE rs.ts >= %(t0)s AND rs.ts < %(t1)s
+      AND (%(site)s::text IS NULL OR c.site_id = %(site)s) AND (%(crew)s::text IS NULL OR c.crew_id = %(crew)s)
+), e AS (
+    SELECT s.*, lag(stop_for_person) OVER w AS prev_stop, lag(slow_for_person) OVER w AS prev_slow
+    FROM s WINDOW w AS (PARTITION BY robot_id ORDER BY ts)
+)
+SELECT robot_id, robot_kind, crew_id, site_id, day,
+       extract(epoch FROM max(ts) - min(ts)) / 3600.0 AS work_h,
+       count(*) FILTER (WHERE stop_for_person AND NOT coalesce(prev_stop, false))::int AS protective_stops,
+       count(*) FILTER (WHERE slow_for_person AND NOT coalesce(prev_slow, false))::int AS slowdowns
+FROM e GROUP BY robot_id, robot_kind, crew_id, site_id, day ORDER BY robot_id, day
+"""
+
+_LABELS = (
+    "SELECT 'crew' AS kind, c.crew_id AS id, c.name AS label, c.site_id, c.crew_id FROM crews c"
+    " WHERE (%(site)s::text IS NULL OR c.site_id = %(site)s) AND (%(crew)s::text IS NULL OR c.crew_id = %(crew)s)"
+    " UNION ALL SELECT 'site', s.site_id, s.name, s.site_id, NULL FROM sites s"
+    " WHERE %(site)s::text IS NULL OR s.site_id = %(site)s"
+    " UNION ALL SELECT 'robot', r.robot_id, r.kind || ' ' || r.robot_id, c.site_id, r.crew_id FROM robots r"
+    " JOIN crews c ON c.crew_id = r.crew_id"
+    " WHERE (%(site)s::text IS NULL OR c.site_id = %(site)s) AND (%(crew)s::text IS NULL OR c.crew_id = %(crew)s)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which agents and robots: a site, a crew, one agent (None: no restriction on that axis)."""
+
+    site_id: str | None = None
+    crew_id: str | None = None
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Where a subject of a signal belongs, and how it is called (names of agents are shown per access)."""
+
+    label: str
+    site_id: str | None
+    crew_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SignalInputs:
+    agent_days: list[AgentDay]
+    robot_days: list[RobotDay]
+    heat_episodes: list[HeatEpisode]
+    subjects: dict[tuple[str, str], Subject] = field(default_factory=dict)
+    """(subject kind, id) → label, site and crew, for agents, crews, sites and robots in the scope."""
+
+
+def utc_bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start 00:00 local, (end + 1 day) 00:00 local): the instants of the local days ``start``..``end``."""
+    first, after = datetime.combine(start, time(), tz), datetime.combine(end + timedelta(days=1), time(), tz)
+    return first.astimezone(UTC), after.astimezone(UTC)
+
+
+def noise_lex_at_ear_db(row: dict[str, Any]) -> float | None:
+    """LEX,8h at the ear (ISO 9612; attenuation of the agent's protection), as gateway/exposure_view.py does."""
+    dose = NoiseDose(row["noise_sum_t_10pow"], row["noise_s"], row["lcpeak_max_db"], row["peaks_over_135"])
+    if dose.seconds <= 0:
+        return None
+    lex_db = noise.lex_8h_db(dose)
+    if lex_db is None:
+        return None
+    attenuation_db = profile(row["hearing_attenuation_db"], row["task"], row["acclimatised"]).hearing_attenuation_db
+    return noise.at_ear_db(lex_db, attenuation_db)
+
+
+def hav_points(row: dict[str, Any]) -> float | None:
+    """HSE exposure points of the day (ISO 5349-1 A(8)); None when no vibrating tool was used."""
+    dose = HavDose(row["hav_sum_a2t"], row["hav_s"])
+    return vibration.hav_points(dose) if dose.seconds > 0 else None
+
+
+def slowdown_distances_m(cfg: RuleConfig | None = None) -> dict[str, float]:
+    """The person-distance under which a moving robot counts as slowed, per kind (see SLOWDOWN_ZONE_FACTOR)."""
+    cfg = cfg or RuleConfig()
+    return {f"{kind}_m": SLOWDOWN_ZONE_FACTOR * cfg.separation_m(kind) for kind in ("follower", "mower", "robot")}
+
+
+def agent_day(row: dict[str, Any], heart: dict[str, Any] | None, heat_episodes: int, stumbles: int) -> AgentDay:
+    """One ledger row (and that day's heart-rate features and alert counts) as the signals' AgentDay."""
+    heart = heart or {}
+    return AgentDay(
+        agent_id=row["agent_id"], crew_id=row["crew_id"], site_id=row["site_id"], day=row["day"],
+        worked_s=float(row["worked_s"]), resting_hr_bpm=_float(heart.get("resting_hr_bpm")),
+        working_hr_bpm=_float(heart.get("working_hr_bpm")), hr_recovery_bpm=_float(heart.get("hr_recovery_bpm")),
+        noise_lex_db=noise_lex_at_ear_db(row), hav_points=hav_points(row), heat_strain_episodes=heat_episodes,
+        lifts_ge_25kg=int(row["lifts_ge_25kg"]), tonnage_kg=float(row["tonnage_kg"]), night_s=float(row["night_s"]),
+        stumbles=stumbles,
+    )  # fmt: skip
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+async def _fetch(conn: Conn, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(sql, params)
+        return await cur.fetchall()
+
+
+async def inputs(conn: Conn, start: date, end: date, tz: ZoneInfo, scope: Scope) -> SignalInputs:
+    """The agent-days, robot-days and heat episodes of the scope for the local days ``start``..``end``."""
+    t0, t1 = utc_bounds(start, end, tz)
+    params: dict[str, Any] = {"start": start, "end": end, "t0": t0, "t1": t1, "tz": tz.key, "site": scope.site_id,
+                              "crew": scope.crew_id, "agent": scope.agent_id, **slowdown_distances_m()}  # fmt: skip
+    ledger = await _fetch(conn, _LEDGER, params)
+    heart = {(r["agent_id"], r["day"]): r for r in await _fetch(conn, _HEART, params)}
+    episodes: list[HeatEpisode] = []
+    stumbles: Counter[tuple[str, date]] = Counter()
+    for alert in await _fetch(conn, _ALERTS, params):
+        local = alert["raised_at"].astimezone(tz)
+        if alert["rule"] == "heat_strain":
+            where = (alert["agent_id"], alert["crew_id"], alert["site_id"])
+            episodes.append(HeatEpisode(*where, local.date(), local.hour))
+        elif alert["cancelled_by_wearer"]:
+            stumbles[(alert["agent_id"], local.date())] += 1
+    heat_per_day = Counter((e.agent_id, e.day) for e in episodes)
+    agent_days = [agent_day(r, heart.get((r["agent_id"], r["day"])), heat_per_day[(r["agent_id"], r["day"])],
+                            stumbles[(r["agent_id"], r["day"])]) for r in ledger]  # fmt: skip
+    robot_days: list[RobotDay] = []
+    if scope.agent_id is None:  # robots belong to crews, not to one agent
+        rows = await _fetch(conn, _ROBOTS, params)
+        robot_days = [RobotDay(r["robot_id"], r["crew_id"], r["site_id"], r["day"], float(r["work_h"]),
+                               r["protective_stops"], r["slowdowns"]) for r in rows]  # fmt: skip
+    subjects = {("agent", r["agent_id"]): Subject(r["display_name"], r["site_id"], r["crew_id"]) for r in ledger}
+    for r in await _fetch(conn, _LABELS, params):
+        subjects[(r["kind"], r["id"])] = Subject(r["label"], r["site_id"], r["crew_id"])
+    return SignalInputs(agent_days, robot_days, episodes, subjects)
+
+
+async def reader_sites(conn: Conn, username: str) -> frozenset[str]:
+    """The sites whose individual signals ``username`` was named to read."""
+    async with conn.cursor() as cur:
+        await cur.execute("SELECT site_id FROM signal_readers WHERE username = %s", (username,))
+        return frozenset(r[0] for r in await cur.fetchall())
+
+
+async def readers(conn: Conn, site_id: str) -> list[dict[str, Any]]:
+    return await _fetch(conn, "SELECT username, added_at FROM signal_readers WHERE site_id = %(site)s"
+                              " ORDER BY username", {"site": site_id})  # fmt: skip
+
+
+async def add_reader(conn: Conn, site_id: str, username: str) -> bool:
+    """Name ``username`` a signal reader of the site; False when the site or the user does not exist."""
+    async with conn.cursor() as cur:
+        await cur.execute(
+            "INSERT INTO signal_readers (site_id, username) SELECT s.site_id, u.username FROM sites s, users u"
+            " WHERE s.site_id = %s AND u.username = %s ON CONFLICT DO NOTHING RETURNING 1",
+            (site_id, username),
+        )
+        added = cur.rowcount == 1
+        if not added:
+            await cur.execute("SELECT 1 FROM signal_readers WHERE site_id = %s AND username = %s", (site_id, username))
+            added = await cur.fetchone() is not None
+        return added
+
+
+async def remove_reader(conn: Conn, site_id: str, username: str) -> bool:
+    async with conn.cursor() as cur:
+        await cur.execute("DELETE FROM signal_readers WHERE site_id = %s AND username = %s", (site_id, username))
+        return cur.rowcount == 1

@@ -1,0 +1,233 @@
+"""Weak signals through the API and the weekly report, on eight weeks of seeded ledger, minutes, alerts and robot
+states in a real TimescaleDB: the flagged subjects, who sees which signal, small groups withheld, the audit."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import random
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+
+from gateway.db import signals_queries
+from gateway.db.signals_queries import Scope
+from gateway.runtime.mosquitto import MosquittoBroker
+from services.access import Principal, Role, pseudonym
+from tests.gateway_harness import RunningGateway, running_gateway
+
+pytestmark = pytest.mark.integration
+
+PARIS = ZoneInfo("Europe/Paris")
+FIRST = date(2026, 9, 28)  # a Monday; eight weeks to Sunday 2026-11-22 (ISO week 2026-W47)
+LAST = date(2026, 11, 22)
+WORKDAYS = [FIRST + timedelta(days=i) for i in range(56) if (FIRST + timedelta(days=i)).weekday() < 5]
+STEP_AT = 24  # the drifts start on the 25th worked day: a 20-day baseline before, 16 days after
+BIG, SMALL = "crew-sig-big", "crew-sig-small"
+BIG_AGENTS = [f"sig-a{i}" for i in range(6)]
+SMALL_AGENTS = [f"sig-s{i}" for i in range(3)]
+DRIFTER = "sig-a0"  # resting heart rate steps up by 10 bpm
+ROBOTS = ["sig-r1", "sig-r2"]  # protective stops double
+READER = "officer-reader"
+
+
+def _local(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute, second), PARIS).astimezone(UTC)
+
+
+def _copy(conn: psycopg.Connection[Any], table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    with conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def seed(database_url: str) -> None:
+    rng = random.Random(9)
+    with psycopg.connect(database_url) as conn:
+        conn.execute("INSERT INTO crews (crew_id, site_id, name) VALUES (%s, 'paris', 'Big round'),"
+                     " (%s, 'paris', 'Small round')", (BIG, SMALL))  # fmt: skip
+        for agent in BIG_AGENTS + SMALL_AGENTS:
+            conn.execute("INSERT INTO agents (agent_id, display_name, crew_id) VALUES (%s, %s, %s)",
+                         (agent, f"Name of {agent}", BIG if agent in BIG_AGENTS else SMALL))  # fmt: skip
+        for robot in ROBOTS:
+            conn.execute("INSERT INTO robots (robot_id, kind, crew_id) VALUES (%s, 'follower', %s)", (robot, BIG))
+        conn.execute("INSERT INTO users (username, password_hash, role) VALUES (%s, 'x', 'safety_officer')",
+                     (READER,))  # fmt: skip
+        ledger, minutes, alerts = [], [], []
+        for agent in BIG_AGENTS + SMALL_AGENTS:
+            for i, day in enumerate(WORKDAYS):
+                ledger.append((agent, day, 8 * 3600.0, 8 * 3600.0, 8 * 3600.0 * 10 ** 7.5, 2, 4200.0, 0.0))
+                rest = 60.0 + (10.0 if agent == DRIFTER and i >= STEP_AT else 0.0) + rng.gauss(0, 0.7)
+                for m in range(60):
+                    lifting = m >= 15 and m % 10 == 0
+                    after = m >= 15 and (m - 1) % 10 == 0
+                    hr = rest if m < 15 else rest + (45 if lifting else 40 if after else 35)
+                    minutes.append((agent, _local(day, 7, m), 60, 60, 60 * (hr + rng.gauss(0, 0.3)),
+                                    3 if lifting else 0))  # fmt: skip
+            alerts.append(("fall", agent, _local(WORKDAYS[3], 10), "false_alarm", "wearer"))
+            alerts.append(("heat_strain", agent, _local(WORKDAYS[5], 14), None, None))
+        _copy(conn, "exposure_days", ("agent_id", "day", "worked_s", "noise_s", "noise_sum_t_10pow", "lifts_ge_25kg",
+                                      "tonnage_kg", "night_s"), ledger)  # fmt: skip
+        _copy(conn, "frame_minutes", ("agent_id", "minute", "worked_s", "hr_n", "hr_sum_bpm", "lifts"), minutes)
+        _copy(conn, "alerts", ("alert_id", "rule", "severity", "status", "subject_type", "subject_id", "agent_id",
+                               "message", "raised_at", "source_ts", "last_seen_ts", "resolution", "resolved_by"),
+              [(f"00000000-0000-4000-8000-{n:012d}", rule, "warning", "resolved" if res else "raised", "agent", agent,
+                agent, rule, at, at, at, res, by) for n, (rule, agent, at, res, by) in enumerate(alerts)])  # fmt: skip
+        _copy(conn, "robot_states", ("ts", "robot_id", "seq", "received_at", "kind", "protective_stop",
+                                     "nearest_human_m"), robot_states(rng))  # fmt: skip
+
+
+def robot_states(rng: random.Random) -> list[tuple[Any, ...]]:
+    """Per worked day: 8 h of work, two or three stops for a person (five or six after the step), one slow-down."""
+    rows: list[tuple[Any, ...]] = []
+    for robot in ROBOTS:
+        seq = 0
+        for i, day in enumerate(WORKDAYS):
+            events: list[tuple[datetime, bool, float | None]] = [(_local(day, 7), False, None)]
+            stops = (5 if i >= STEP_AT else 2) + rng.randint(0, 1)
+            for k in range(stops):
+                at = _local(day, 8, 10 * k)
+                events += [(at, True, 0.3), (at + timedelta(seconds=1), True, 0.35),
+                           (at + timedelta(seconds=5), False, None)]  # fmt: skip
+            slow = _local(day, 12)
+            events += [(slow, False, 0.8), (slow + timedelta(seconds=3), False, None), (_local(day, 15), False, None)]
+            for ts, stop, distance in events:
+                seq += 1
+                rows.append((ts, robot, seq, ts, "follower", stop, distance))
+    return rows
+
+
+@pytest.fixture
+def gateway(broker: MosquittoBroker, database_url: str) -> Iterator[RunningGateway]:
+    seed(database_url)
+    with running_gateway(broker.url, database_url, run_ingest=False) as g:
+        yield g
+
+
+def signals(gateway: RunningGateway, principal: Principal | None = None, **params: str) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {gateway.token_for(principal)}"} if principal else {}
+    response = gateway.http.get("/api/v1/signals", params={"from": FIRST.isoformat(), "to": LAST.isoformat(),
+                                                           **params}, headers=headers)  # fmt: skip
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def flagged(body: dict[str, Any]) -> set[tuple[str, str, str]]:
+    return {(i["subject_kind"], i["subject_id"], i["kind"]) for i in body["items"] if i["flagged"]}
+
+
+def test_inputs_hold_the_heart_rate_features_alerts_and_robot_onsets(database_url: str):
+    seed(database_url)
+
+    async def read() -> signals_queries.SignalInputs:
+        async with await psycopg.AsyncConnection.connect(database_url) as conn:
+            return await signals_queries.inputs(conn, FIRST, LAST, PARIS, Scope(crew_id=BIG))
+
+    data = asyncio.run(read())
+    days = {(d.agent_id, d.day): d for d in data.agent_days}
+    assert len(days) == len(BIG_AGENTS) * len(WORKDAYS)
+    before, after = days[(DRIFTER, WORKDAYS[0])], days[(DRIFTER, WORKDAYS[-1])]
+    assert before.resting_hr_bpm is not None and after.resting_hr_bpm is not None
+    assert 58 < before.resting_hr_bpm < 62 and 68 < after.resting_hr_bpm < 72
+    assert before.working_hr_bpm is not None and before.working_hr_bpm > before.resting_hr_bpm + 20
+    assert before.hr_recovery_bpm == pytest.approx(10, abs=1.5)
+    assert before.noise_lex_db == pytest.approx(75, abs=0.01)
+    assert days[(DRIFTER, WORKDAYS[3])].stumbles == 1 and days[(DRIFTER, WORKDAYS[5])].heat_strain_episodes == 1
+    assert {(e.agent_id, e.hour) for e in data.heat_episodes} == {(a, 14) for a in BIG_AGENTS}
+    robot = {(r.robot_id, r.day): r for r in data.robot_days}
+    first, last = robot[(ROBOTS[0], WORKDAYS[0])], robot[(ROBOTS[0], WORKDAYS[-1])]
+    assert first.work_h == pytest.approx(8) and first.slowdowns == 1
+    assert 2 <= first.protective_stops <= 3 and 5 <= last.protective_stops <= 6
+
+
+def test_an_admin_named_reader_sees_the_drifting_agent_and_the_robots_stopping_more(gateway: RunningGateway):
+    unnamed = flagged(signals(gateway, crew=BIG))
+    assert ("agent", DRIFTER, "resting_hr_drift") not in unnamed  # individual: only for the site's named readers
+    assert ("crew", BIG) in {(kind, subject) for kind, subject, _ in unnamed}
+    name_the_admin_a_reader(gateway)
+    body = signals(gateway, crew=BIG)
+    found = flagged(body)
+    assert ("agent", DRIFTER, "resting_hr_drift") in found
+    assert not any(kind == "agent" and subject != DRIFTER and k == "resting_hr_drift" for kind, subject, k in found)
+    assert {("robot", r) for r in ROBOTS} <= {(kind, subject) for kind, subject, _ in found}
+    assert ("crew", BIG) in {(kind, subject) for kind, subject, _ in found}
+    item = next(i for i in body["items"] if i["subject_id"] == DRIFTER and i["kind"] == "resting_hr_drift")
+    assert item["subject_label"] == f"Name of {DRIFTER}" and item["recent"] > item["baseline"] + 5
+    assert item["series"] and item["meaning"] and item["first_flagged"] >= WORKDAYS[STEP_AT].isoformat()
+
+
+def test_a_supervisor_sees_only_crew_level_signals_of_their_crews(gateway: RunningGateway):
+    mine = signals(gateway, Principal("sup-big", Role.SUPERVISOR, frozenset({BIG})), crew=BIG)
+    assert mine["items"] and {i["subject_kind"] for i in mine["items"]} <= {"crew", "robot"}
+    assert ("crew", BIG) in {(i["subject_kind"], i["subject_id"]) for i in mine["items"]}
+    other = Principal("sup-other", Role.SUPERVISOR, frozenset({"crew-elsewhere"}))
+    assert signals(gateway, other)["items"] == []
+    refused = gateway.http.get("/api/v1/signals", params={"crew": BIG},
+                               headers={"Authorization": f"Bearer {gateway.token_for(other)}"})  # fmt: skip
+    assert refused.status_code == 403
+
+
+def test_an_agent_sees_only_their_own_signals(gateway: RunningGateway):
+    body = signals(gateway, Principal("agent-a0", Role.AGENT, agent_id=DRIFTER))
+    assert body["items"] and {(i["subject_kind"], i["subject_id"]) for i in body["items"]} == {("agent", DRIFTER)}
+    assert ("agent", DRIFTER, "resting_hr_drift") in flagged(body)
+
+
+def test_an_officer_reads_individual_signals_only_once_named_and_pseudonymised(gateway: RunningGateway):
+    officer = Principal(READER, Role.SAFETY_OFFICER)
+    before = signals(gateway, officer, crew=BIG)
+    assert before["items"] and all(i["subject_kind"] != "agent" for i in before["items"])
+    assert gateway.http.put(f"/api/v1/sites/paris/signal-readers/{READER}").status_code == 200
+    assert gateway.get("/api/v1/sites/paris/signal-readers")["items"][0]["username"] == READER
+    after = signals(gateway, officer, crew=BIG)
+    alias = pseudonym(DRIFTER, gateway.settings.pseudonym_key)
+    assert ("agent", alias, "resting_hr_drift") in flagged(after)
+    assert not any(DRIFTER in (i["subject_id"], i["subject_label"]) or "Name of" in (i["subject_label"] or "")
+                   for i in after["items"])  # fmt: skip
+    assert gateway.http.delete(f"/api/v1/sites/paris/signal-readers/{READER}").status_code == 204
+    assert all(i["subject_kind"] != "agent" for i in signals(gateway, officer, crew=BIG)["items"])
+    assert gateway.http.put("/api/v1/sites/paris/signal-readers/nobody-here").status_code == 404
+
+
+def test_a_crew_smaller_than_the_minimum_is_withheld_and_counted(gateway: RunningGateway):
+    body = signals(gateway, Principal("officer", Role.SAFETY_OFFICER), crew=SMALL)
+    assert body["min_group_size"] == 5
+    assert body["withheld"] > 0 and all(i["group_size"] >= 5 for i in body["items"])
+    assert not any(i["subject_id"] == SMALL for i in body["items"])
+
+
+def test_every_signal_read_is_audited(gateway: RunningGateway):
+    signals(gateway, Principal("sup-big", Role.SUPERVISOR, frozenset({BIG})), crew=BIG)
+    gateway.http.get("/api/v1/reports/signals", params={"week": "2026-W47", "crew": BIG}).raise_for_status()
+    with psycopg.connect(gateway.settings.database_url) as conn:
+        rows = conn.execute("SELECT actor, action, query FROM audit_log WHERE action LIKE %s ORDER BY id",
+                            ("%signals%",)).fetchall()  # fmt: skip
+    assert ("sup-big", "GET /api/v1/signals") in {(r[0], r[1]) for r in rows}
+    assert any(r[1] == "GET /api/v1/reports/signals" and "week=2026-W47" in r[2] for r in rows)
+
+
+def name_the_admin_a_reader(gateway: RunningGateway) -> None:
+    """The tests' admin (``test-admin``) as a user named reader of the site: individual signals are theirs only then."""
+    gateway.http.put("/api/v1/users/test-admin", json={"password": "a long enough secret", "role": "admin"}
+                     ).raise_for_status()  # fmt: skip
+    assert gateway.http.put("/api/v1/sites/paris/signal-readers/test-admin").status_code == 200
+
+
+def test_the_weekly_report_parses_as_csv_and_renders_as_pdf(gateway: RunningGateway):
+    name_the_admin_a_reader(gateway)
+    response = gateway.http.get("/api/v1/reports/signals", params={"week": "2026-W47", "crew": BIG})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert any(r["subject_id"] == DRIFTER and r["kind"] == "resting_hr_drift" and r["flagged"] == "true" for r in rows)
+    assert all(int(r["days"]) > 0 for r in rows)
+    pdf = gateway.http.get("/api/v1/reports/signals", params={"week": "2026-W47", "crew": BIG, "format": "pdf"},
+                           timeout=120)  # fmt: skip
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.content.count(b"/Type /Page\n") + pdf.content.count(b"/Type /Page ") >= 2
+    assert gateway.http.get("/api/v1/reports/signals", params={"week": "2026-W99"}).status_code == 422
