@@ -5,6 +5,7 @@
 //   state.js  the store; each change marks a panel dirty and asks for one animation frame
 //   alerts.js, crew.js, robots.js, map.js   one panel each, redrawn on that frame if it changed
 //   agent.js  the agent page (today's exposure curves), opened from a tile or the map
+//   signals.js  the weak signals over weeks (#/signals), opened from the header link
 //   cues.js   flash and beep for new critical alerts, and the sound toggle
 //   format.js, dom.js, i18n.js, api.js, prefs.js   shared helpers
 //
@@ -21,6 +22,7 @@ import { lang, onLangChange, t, toggleLang, translatePage } from "./i18n.js";
 import { reconnectLive, startLive } from "./live.js";
 import { renderMap, wireMap } from "./map.js";
 import { renderRobots } from "./robots.js";
+import { renderSignalsPage, wireSignalsPage } from "./signals.js";
 import { PANELS, onFrame, pruneResolved, state, takeDirty } from "./state.js";
 
 const langToggle = query("lang-toggle");
@@ -35,6 +37,7 @@ function render(force) {
   // The map shows agents, robots and crews' areas, and redraws itself when its view moves ("map").
   if (["agents", "robots", "crews", "map"].some((panel) => panels.has(panel))) renderMap(force);
   if (force) renderAgentPage(force);
+  if (force || panels.has("crews")) renderSignalsPage(force); // its crew filter lists the snapshot's crews
   updateElapsed();
 }
 
@@ -58,6 +61,7 @@ wireAlerts();
 wireSound();
 wireMap();
 wireAgentPage();
+wireSignalsPage();
 langToggle.addEventListener("click", toggleLang);
 onLangChange(() => {
   drawLanguage();

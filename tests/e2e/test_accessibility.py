@@ -123,6 +123,20 @@ def test_agent_page_has_no_serious_accessibility_findings(
     check_accessibility(page, f"agent-page-{language}", artifacts)
 
 
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_signals_view_has_no_serious_accessibility_findings(
+    dashboard: OpenDashboard, stack: Stack, wearer: Wearer, artifacts: Path, language: str
+) -> None:
+    page, _ = on_shift_with_an_sos_near_a_robot(dashboard, stack, wearer)
+    switch_language(page, language)
+    page.get_by_test_id("signals-link").click()
+    view = page.get_by_test_id("signals-page")
+    expect(view).to_be_visible()
+    # Checked once the view has drawn what the API answered (its cards, or its empty state).
+    expect(view.get_by_test_id("signals-span")).to_be_visible()
+    check_accessibility(page, f"signals-{language}", artifacts)
+
+
 FOCUS_STATE = """() => {
     const element = document.activeElement;
     if (!element || element === document.body || element === document.documentElement) return null;
