@@ -66,6 +66,7 @@ bench: venv
 	$(BIN)/python -m benchmarks.bench_dashboard --out $(BENCH_OUT)
 	$(BIN)/vigie bench reports --out $(BENCH_OUT)
 	$(BIN)/vigie bench load --out $(BENCH_OUT) $(BENCH_LOAD_ARGS)
+	$(BIN)/vigie bench signals --out $(BENCH_OUT)
 
 clean:
 	rm -rf .vigie test-artifacts .pytest_cache .mypy_cache .ruff_cache

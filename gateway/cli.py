@@ -164,6 +164,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
         params = {"from": args.start, "to": args.end, "format": args.format, "lang": args.lang,
                   "agent_id": args.agent, "crew_id": args.crew}  # fmt: skip
         path = "/api/v1/reports/exposure"
+    elif args.kind == "signals":
+        if not args.week:
+            print("vigie report signals: give --week YYYY-Www (and --site or --crew)", file=sys.stderr)
+            return 2
+        params = {"week": args.week, "site": args.site, "crew": args.crew,
+                  "format": "csv" if args.format == "json" else args.format, "lang": args.lang}  # fmt: skip
+        path = "/api/v1/reports/signals"
     else:
         if not args.agent or not args.year:
             print("vigie report annual: give --agent (or --all) and --year", file=sys.stderr)
@@ -307,7 +314,9 @@ def _add_assign(sub: Any) -> None:
 
 def _add_report(sub: Any) -> None:
     report = sub.add_parser("report", help="exposure reports for safety officers (JSON, CSV, PDF)")
-    report.add_argument("kind", choices=["exposure", "annual"])
+    report.add_argument("kind", choices=["exposure", "annual", "signals"])
+    report.add_argument("--week", help="ISO week YYYY-Www (signals)")
+    report.add_argument("--site", help="site (signals)")
     report.add_argument("--agent")
     report.add_argument("--crew")
     report.add_argument("--from", dest="start", help="first local day, YYYY-MM-DD (exposure)")
@@ -342,6 +351,21 @@ def _add_bench(sub: Any) -> None:
     load = kinds.add_parser("load", help="wearables and robots through Mosquitto → gateway → TimescaleDB (issue 8)")
     _bench_load_arguments(load)
     load.set_defaults(func=_cmd_bench_load)
+    signals = kinds.add_parser("signals", help="weak signals on simulated months with injected drifts (issue 9)")
+    _bench_signals_arguments(signals)
+    signals.set_defaults(func=_cmd_bench_signals)
+
+
+def _bench_signals_arguments(parser: argparse.ArgumentParser) -> None:
+    from benchmarks.bench_signals import add_arguments  # the benchmark lives outside the package: imported on use
+
+    add_arguments(parser)
+
+
+def _cmd_bench_signals(args: argparse.Namespace) -> int:
+    from benchmarks.bench_signals import run
+
+    return run(args)
 
 
 def _bench_load_arguments(parser: argparse.ArgumentParser) -> None:
