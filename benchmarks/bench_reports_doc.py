@@ -5,18 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchmarks.doc_section import write_between
+
 START, END = "<!-- bench-reports:start -->", "<!-- bench-reports:end -->"
 TITLE = "## Reports on a synthetic year and storage tiers"
 
 
 def write_section(path: Path, section: str) -> None:
     """Replace what lies between this benchmark's markers in ``path`` (append markers and section if absent)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    block = f"{START}\n{section.strip()}\n{END}"
-    head, found, rest = text.partition(START)
-    replaced = found and END in rest
-    text = head + block + rest.split(END, 1)[1] if replaced else text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
+    write_between(path, START, END, section)
 
 
 CITY_AGENTS = 7_000

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.doc_section import write_between
 from services.signals.detect import detect
 from services.signals.model import Signal
 from simulations.drifts import InjectedDrift, Simulation, simulate
@@ -170,12 +171,7 @@ like this, not that every real drift of any size is caught.
 
 def write_section(path: Path, section: str) -> None:
     """Replace what lies between this benchmark's markers in ``path`` (append markers and section if absent)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    block = f"{START}\n{section.strip()}\n{END}"
-    head, found, rest = text.partition(START)
-    replaced = found and END in rest
-    text = head + block + rest.split(END, 1)[1] if replaced else text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
+    write_between(path, START, END, section)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,18 +13,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from benchmarks.doc_section import write_between
+
 START = "<!-- bench-load:start -->"
 END = "<!-- bench-load:end -->"
 
 
 def write_section(path: Path, body: str) -> None:
-    """Replace the text between this benchmark's markers in ``path`` (append the markers when absent)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    block = f"{START}\n{body.strip()}\n{END}"
-    i, j = text.find(START), text.find(END)
-    found = i != -1 and j > i
-    text = text[:i] + block + text[j + len(END):] if found else text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
+    """Replace what lies between this benchmark's markers in ``path`` (append markers and section if absent)."""
+    write_between(path, START, END, body)
 
 
 def _version(argv: list[str]) -> str | None:
