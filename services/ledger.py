@@ -142,12 +142,14 @@ def avoided_load(agent_id: str, ts: datetime, avoided_kg: float, tz: tzinfo) -> 
 class HeatStrain:
     psi_max: float | None
     core_temp_max_c: float | None
+    psi_high_min: int = 0  # minutes with PSI ≥ 7 (high strain, Moran et al. 1998)
 
 
 def heat_strain_for_day(
     minute_hr_bpm: Sequence[tuple[datetime, float]], resting_hr_bpm: float = heat_strain.PSI_HR_0_BPM
 ) -> HeatStrain:
-    """Core temperature (Buller et al. 2013 Kalman filter over 1-min mean HR) and its PSI maximum.
+    """Core temperature (Buller et al. 2013 Kalman filter over 1-min mean HR), its PSI maximum and the minutes of
+    high strain (PSI ≥ ``heat_strain.PSI_HIGH``).
 
     Run over the day's whole per-minute heart-rate ledger, in time order, so late or out-of-order frames
     simply change the minute means it is fed. Gaps advance the filter with no observation.
@@ -156,12 +158,15 @@ def heat_strain_for_day(
         return HeatStrain(None, None)
     state = heat_strain.CoreTempFilter()
     psi_max = ct_max = None
+    high_min = 0
     for minute, hr_bpm in sorted(minute_hr_bpm):
         state = state.step(hr_bpm, minute)
         psi = heat_strain.physiological_strain_index(state.ct_c, hr_bpm, hr_0_bpm=resting_hr_bpm)
         psi_max = psi if psi_max is None else max(psi_max, psi)
         ct_max = state.ct_c if ct_max is None else max(ct_max, state.ct_c)
-    return HeatStrain(psi_max, ct_max)
+        if psi >= heat_strain.PSI_HIGH:
+            high_min += 1
+    return HeatStrain(psi_max, ct_max, high_min)
 
 
 def payload_increments(

@@ -26,11 +26,15 @@ from gateway.reports import signals_report
 from services.access import Principal, Role, pseudonym
 from services.signals.detect import detect
 from services.signals.model import Signal, SubjectKind
+from services.signals.params import DEFAULT_PARAMS
 from services.signals.privacy import visible
 
 router = APIRouter(prefix="/api/v1", tags=["signals"])
 DEFAULT_SPAN = timedelta(days=55)  # eight weeks: a baseline and a recent window (services/signals/detect.py)
 MAX_SPAN = timedelta(days=366)
+HISTORY = timedelta(days=DEFAULT_PARAMS.window_days - 1)
+"""Inputs are read from ``to`` − HISTORY (or ``from`` if earlier): the window ``detect`` analyses, so a short
+requested period still has its subjects' baselines (30 valid days) behind it."""
 IdPath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
@@ -75,9 +79,12 @@ async def _scope(conn: ConnDep, principal: Principal, site: str | None, crew: st
 
 async def signals_for(conn: ConnDep, settings: SettingsDep, principal: Principal, scope: Scope, start: date,
                       end: date) -> dict[str, Any]:  # fmt: skip
-    """The signals of the scope over [start, end] that this principal may read, and how many were withheld."""
+    """The signals of the scope over [start, end] that this principal may read, and how many were withheld.
+
+    Their inputs go back ``HISTORY`` before ``end`` (a signal's series may start before ``start``).
+    """
     tz = ZoneInfo(settings.site_timezone)
-    data = await signals_queries.inputs(conn, start, end, tz, scope)
+    data = await signals_queries.inputs(conn, min(start, end - HISTORY), end, tz, scope)
     found = detect(data.agent_days, data.robot_days, data.heat_episodes, until=end)
     sites: frozenset[str] = frozenset()
     if principal.role in (Role.ADMIN, Role.SAFETY_OFFICER):

@@ -17,6 +17,7 @@ from services.exposure.handling import HandlingDay
 from services.ledger import DayDelta, ExposureProfile, heat_strain_for_day, profile
 from services.ledger_batch import DayColumns, utc_us
 from services.model import Received
+from services.signals.physiology import HeartMinute, heart_day
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -71,14 +72,16 @@ HR_MINUTE_UPSERT = (
 
 
 def day_row(d: DayDelta, hr_days: set[tuple[str, date]]) -> tuple[object, ...]:
+    """The COPY row of one agent-day's increment; ``psi_dirty`` when its heart-rate minutes (``hr_days``) or its
+    lifts changed, the inputs of ``refresh_heat_strain``."""
     return (
         d.agent_id, d.day, d.worked_s, d.first_ts, d.last_ts, d.noise.seconds, d.noise.sum_t_10pow,
         d.noise.lcpeak_max_db, d.noise.peaks_over_135, d.peaks_over_135_at_ear, d.hav.seconds, d.hav.sum_a2t_m2s3,
         d.wbv.seconds, d.wbv.sum_x_m2s3, d.wbv.sum_y_m2s3, d.wbv.sum_z_m2s3, d.heat.wbgt_max_c,
         d.heat.seconds_over_ref, d.heat.seconds_temp_ge_30, d.heat.seconds_temp_le_5, d.heat.seconds_wbgt_measured,
-        d.heat.seconds_wbgt_estimated, (d.agent_id, d.day) in hr_days, d.handling.lifts, d.handling.lifts_ge_15kg,
-        d.handling.lifts_ge_25kg, d.handling.tonnage_kg, d.handling.avoided_kg, d.night_s, d.lifting_index_max,
-        sorted(d.device_ids), sorted(d.tool_ids),
+        d.heat.seconds_wbgt_estimated, (d.agent_id, d.day) in hr_days or d.handling.lifts > 0, d.handling.lifts,
+        d.handling.lifts_ge_15kg, d.handling.lifts_ge_25kg, d.handling.tonnage_kg, d.handling.avoided_kg, d.night_s,
+        d.lifting_index_max, sorted(d.device_ids), sorted(d.tool_ids),
     )  # fmt: skip
 
 
@@ -114,7 +117,8 @@ def day_rows(batch: DayColumns | None, avoided_kg: Mapping[tuple[str, date], flo
             b.agent_id, b.day, b.worked_s, b.first_ts, b.last_ts, b.noise_s, b.noise_sum_t_10pow, b.lcpeak_max_db,
             b.peaks_over_135, b.peaks_over_135_at_ear, b.hav_s, b.hav_sum_a2t_m2s3, b.wbv_s, b.wbv_sum_x_m2s3,
             b.wbv_sum_y_m2s3, b.wbv_sum_z_m2s3, b.wbgt_max_c, b.seconds_over_ref, b.seconds_temp_ge_30,
-            b.seconds_temp_le_5, b.seconds_wbgt_measured, b.seconds_wbgt_estimated, [k in hr_days for k in keys],
+            b.seconds_temp_le_5, b.seconds_wbgt_measured, b.seconds_wbgt_estimated,
+            [k in hr_days or n > 0 for k, n in zip(keys, b.lifts, strict=True)],
             b.lifts, b.lifts_ge_15kg, b.lifts_ge_25kg, b.tonnage_kg, [avoided_kg.get(k, 0.0) for k in keys],
             b.night_s, b.lifting_index_max, [sorted(d) for d in b.device_ids], [sorted(t) for t in b.tool_ids],
             strict=True,
@@ -188,10 +192,13 @@ def _day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
 
 
 def refresh_heat_strain(conn: psycopg.Connection[Any], tz: tzinfo, limit: int = 500) -> int:
-    """Recompute core temperature and PSI for agent-days whose heart-rate minutes changed.
+    """Recompute core temperature, PSI and the heart-rate features for agent-days whose minutes changed.
 
     The filter is order-dependent, so it is rerun over the day's whole minute ledger: late and out-of-order
-    frames only change the minute means it reads. Returns the number of agent-days refreshed.
+    frames only change the minute means it reads. The heart-rate features of the weak signals (resting, working,
+    recovery after lifts: ``services.signals.physiology``) need the lifts too, so they read the day's minute tier
+    (``frame_minutes``); an agent-day is marked dirty by frames with heart rate or lifts (``day_rows``).
+    Returns the number of agent-days refreshed.
     """
     with conn.transaction():
         dirty = conn.execute(
@@ -206,9 +213,21 @@ def refresh_heat_strain(conn: psycopg.Connection[Any], tz: tzinfo, limit: int = 
                 (agent_id, start, end),
             ).fetchall()
             strain = heat_strain_for_day([(m, float(hr)) for m, hr in minutes], resting_hr_bpm)
+            rated = conn.execute(
+                "SELECT minute, hr_sum_bpm / hr_n, worked_s > 0, lifts FROM frame_minutes"
+                " WHERE agent_id = %s AND minute >= %s AND minute < %s AND hr_n > 0",
+                (agent_id, start, end),
+            ).fetchall()
+            heart = heart_day(HeartMinute(m, float(hr), bool(worked), int(lifts)) for m, hr, worked, lifts in rated)
+            # A day whose minutes retention already erased (a very late frame) keeps what was computed while they
+            # existed: COALESCE, so a refresh never replaces a stored value by "unknown".
             conn.execute(
-                "UPDATE exposure_days SET psi_max = %s, core_temp_max_c = %s, psi_dirty = false"
-                " WHERE agent_id = %s AND day = %s",
-                (strain.psi_max, strain.core_temp_max_c, agent_id, day),
-            )
+                "UPDATE exposure_days SET psi_max = COALESCE(%s, psi_max),"
+                " core_temp_max_c = COALESCE(%s, core_temp_max_c),"
+                " psi_high_min = CASE WHEN %s THEN %s ELSE psi_high_min END,"
+                " hr_rest_bpm = COALESCE(%s, hr_rest_bpm), hr_work_bpm = COALESCE(%s, hr_work_bpm),"
+                " hr_recovery_bpm = COALESCE(%s, hr_recovery_bpm), psi_dirty = false WHERE agent_id = %s AND day = %s",
+                (strain.psi_max, strain.core_temp_max_c, bool(minutes), strain.psi_high_min, heart.resting_hr_bpm,
+                 heart.working_hr_bpm, heart.hr_recovery_bpm, agent_id, day),
+            )  # fmt: skip
     return len(dirty)

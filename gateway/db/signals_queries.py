@@ -1,7 +1,8 @@
 """The daily inputs of the weak signals (services/signals), read set-based for a scope and a period.
 
-One query per source table for the whole scope: the exposure ledger (``exposure_days``), the minute tier
-(``frame_minutes``: heart-rate features), the alerts (heat strain, falls cancelled by the wearer) and the robot
+One query per source table for the whole scope: the exposure ledger (``exposure_days``, with the day's
+heart-rate features and minutes of high strain, computed from the minutes by the housekeeper's refresh:
+``ledger_store.refresh_heat_strain``), the alerts (heat strain, falls cancelled by the wearer) and the robot
 states (stops and slow-downs for people). Days are local days in the site's time zone, as the ledger's are.
 Agents and robots without a crew belong to no site or group and are left out. Also the signal readers of each
 site (migration 0010).
@@ -41,43 +42,11 @@ _SCOPE = (
 
 _LEDGER = (
     "SELECT d.agent_id, d.day, d.worked_s, d.noise_s, d.noise_sum_t_10pow, d.lcpeak_max_db, d.peaks_over_135,"
-    " d.hav_s, d.hav_sum_a2t, d.lifts_ge_25kg, d.tonnage_kg, d.night_s, d.psi_max,"
+    " d.hav_s, d.hav_sum_a2t, d.lifts_ge_25kg, d.tonnage_kg, d.night_s, d.psi_max, d.psi_high_min,"
+    " d.hr_rest_bpm, d.hr_work_bpm, d.hr_recovery_bpm,"
     " a.display_name, a.crew_id, c.site_id, a.hearing_attenuation_db, a.task, a.acclimatised"
     " FROM exposure_days d JOIN agents a USING (agent_id) JOIN crews c ON c.crew_id = a.crew_id"
     " WHERE d.day BETWEEN %(start)s AND %(end)s" + _SCOPE + " ORDER BY d.agent_id, d.day"
-)
-
-# Per agent and local day, from the minute tier: the resting heart rate (lowest mean over 10 consecutive
-# minutes), the working heart rate (mean over worked minutes) and the recovery after lifting: at the last
-# minute of each lifting burst, the drop of the minute heart rate two minutes later (Cole 1999 uses the drop
-# after exercise; here the "exercise" is a burst of lifts as the wearable counts them).
-_HEART = (
-    """
-WITH m AS (
-    SELECT fm.agent_id, fm.minute, (fm.minute AT TIME ZONE %(tz)s)::date AS day,
-           fm.hr_sum_bpm / fm.hr_n AS hr_bpm, fm.worked_s, fm.lifts
-    FROM frame_minutes fm JOIN agents a USING (agent_id) JOIN crews c ON c.crew_id = a.crew_id
-    WHERE fm.minute >= %(t0)s AND fm.minute < %(t1)s AND fm.hr_n > 0"""
-    + _SCOPE
-    + """
-), w AS (
-    SELECT m.*,
-           avg(hr_bpm) OVER ten AS hr_10_bpm, count(*) OVER ten AS n_10,
-           lead(minute) OVER seq AS next_minute, lead(lifts) OVER seq AS next_lifts,
-           lead(minute, 2) OVER seq AS minute_2, lead(hr_bpm, 2) OVER seq AS hr_2_bpm
-    FROM m
-    WINDOW ten AS (PARTITION BY agent_id ORDER BY minute RANGE BETWEEN interval '9 minutes' PRECEDING AND CURRENT ROW),
-           seq AS (PARTITION BY agent_id ORDER BY minute)
-)
-SELECT agent_id, day,
-       min(hr_10_bpm) FILTER (WHERE n_10 = 10) AS resting_hr_bpm,
-       avg(hr_bpm) FILTER (WHERE worked_s > 0) AS working_hr_bpm,
-       avg(hr_bpm - hr_2_bpm) FILTER (
-           WHERE lifts > 0
-             AND NOT (next_minute = minute + interval '1 minute' AND next_lifts > 0)
-             AND minute_2 = minute + interval '2 minutes') AS hr_recovery_bpm
-FROM w GROUP BY agent_id, day
-"""
 )
 
 _ALERTS = (
@@ -178,16 +147,15 @@ def slowdown_distances_m(cfg: RuleConfig | None = None) -> dict[str, float]:
     return {f"{kind}_m": SLOWDOWN_ZONE_FACTOR * cfg.separation_m(kind) for kind in ("follower", "mower", "robot")}
 
 
-def agent_day(row: dict[str, Any], heart: dict[str, Any] | None, heat_episodes: int, stumbles: int) -> AgentDay:
-    """One ledger row (and that day's heart-rate features and alert counts) as the signals' AgentDay."""
-    heart = heart or {}
+def agent_day(row: dict[str, Any], heat_episodes: int, stumbles: int) -> AgentDay:
+    """One ledger row (with its heart-rate features) and that day's alert counts as the signals' AgentDay."""
     return AgentDay(
         agent_id=row["agent_id"], crew_id=row["crew_id"], site_id=row["site_id"], day=row["day"],
-        worked_s=float(row["worked_s"]), resting_hr_bpm=_float(heart.get("resting_hr_bpm")),
-        working_hr_bpm=_float(heart.get("working_hr_bpm")), hr_recovery_bpm=_float(heart.get("hr_recovery_bpm")),
-        noise_lex_db=noise_lex_at_ear_db(row), hav_points=hav_points(row), heat_strain_episodes=heat_episodes,
-        lifts_ge_25kg=int(row["lifts_ge_25kg"]), tonnage_kg=float(row["tonnage_kg"]), night_s=float(row["night_s"]),
-        stumbles=stumbles,
+        worked_s=float(row["worked_s"]), resting_hr_bpm=_float(row["hr_rest_bpm"]),
+        working_hr_bpm=_float(row["hr_work_bpm"]), hr_recovery_bpm=_float(row["hr_recovery_bpm"]),
+        high_strain_min=float(row["psi_high_min"]), noise_lex_db=noise_lex_at_ear_db(row), hav_points=hav_points(row),
+        heat_strain_episodes=heat_episodes, lifts_ge_25kg=int(row["lifts_ge_25kg"]),
+        tonnage_kg=float(row["tonnage_kg"]), night_s=float(row["night_s"]), stumbles=stumbles,
     )  # fmt: skip
 
 
@@ -207,7 +175,6 @@ async def inputs(conn: Conn, start: date, end: date, tz: ZoneInfo, scope: Scope)
     params: dict[str, Any] = {"start": start, "end": end, "t0": t0, "t1": t1, "tz": tz.key, "site": scope.site_id,
                               "crew": scope.crew_id, "agent": scope.agent_id, **slowdown_distances_m()}  # fmt: skip
     ledger = await _fetch(conn, _LEDGER, params)
-    heart = {(r["agent_id"], r["day"]): r for r in await _fetch(conn, _HEART, params)}
     episodes: list[HeatEpisode] = []
     stumbles: Counter[tuple[str, date]] = Counter()
     for alert in await _fetch(conn, _ALERTS, params):
@@ -218,8 +185,8 @@ async def inputs(conn: Conn, start: date, end: date, tz: ZoneInfo, scope: Scope)
         elif alert["cancelled_by_wearer"]:
             stumbles[(alert["agent_id"], local.date())] += 1
     heat_per_day = Counter((e.agent_id, e.day) for e in episodes)
-    agent_days = [agent_day(r, heart.get((r["agent_id"], r["day"])), heat_per_day[(r["agent_id"], r["day"])],
-                            stumbles[(r["agent_id"], r["day"])]) for r in ledger]  # fmt: skip
+    agent_days = [agent_day(r, heat_per_day[(r["agent_id"], r["day"])], stumbles[(r["agent_id"], r["day"])])
+                  for r in ledger]  # fmt: skip
     robot_days: list[RobotDay] = []
     if scope.agent_id is None:  # robots belong to crews, not to one agent
         rows = await _fetch(conn, _ROBOTS, params)

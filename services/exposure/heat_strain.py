@@ -41,6 +41,8 @@ PSI_CORE_TEMP_0_C = 37.1
 PSI_HR_0_BPM = 70.0
 PSI_CORE_TEMP_MAX_C = 39.5
 PSI_HR_MAX_BPM = 180.0
+PSI_HIGH = 7.0
+"""Moran et al. (1998) grade strain from 0 to 10: 7–8 is "high" and 9–10 "very high" strain."""
 
 
 def hr_from_core_temp_bpm(ct_c: float) -> float:

@@ -24,10 +24,12 @@ import psycopg
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from gateway.db import ledger_store
 from tests.e2e import test_dashboard as dashboard_tests
 from tests.e2e.conftest import Stack
 from tests.e2e.test_accessibility import check_accessibility
 from tests.e2e.test_dashboard import OpenDashboard
+from tests.helpers import wait_until
 
 pytestmark = dashboard_tests.pytestmark
 
@@ -65,7 +67,8 @@ def workdays(today: date) -> list[date]:
 
 
 def seed(stack: Stack, crews: dict[str, list[str]], drifting_agent: str) -> None:
-    """Writes the ledger rows (exposure_days) and the minute tier (frame_minutes) of every agent's workdays."""
+    """Writes the ledger rows (exposure_days) and the minute tier (frame_minutes) of every agent's workdays, then
+    runs the housekeeper's refresh that derives each day's heart-rate features from its minutes."""
     days = workdays(datetime.now(SITE_TZ).date())
     drifted = set(days[-DRIFT_WORKDAYS:])
     rng = random.Random(9)
@@ -82,8 +85,8 @@ def seed(stack: Stack, crews: dict[str, list[str]], drifting_agent: str) -> None
                 heart.append((agent_id, start, resting + rng.gauss(0.0, 1.0)))
     with psycopg.connect(stack.database_url) as conn, conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO exposure_days (agent_id, day, worked_s, noise_s, noise_sum_t_10pow)"
-            " VALUES (%s, %s, %s, %s, %s)", ledger)  # fmt: skip
+            "INSERT INTO exposure_days (agent_id, day, worked_s, noise_s, noise_sum_t_10pow, psi_dirty)"
+            " VALUES (%s, %s, %s, %s, %s, true)", ledger)  # fmt: skip
         # One row a minute: the heart rate is the day's resting level during the break, and above it at work.
         cur.execute(
             "INSERT INTO frame_minutes (agent_id, minute, worked_s, hr_n, hr_sum_bpm)"
@@ -95,6 +98,18 @@ def seed(stack: Stack, crews: dict[str, list[str]], drifting_agent: str) -> None
             {"agents": [h[0] for h in heart], "starts": [h[1] for h in heart], "resting": [h[2] for h in heart],
              "b0": BREAK_MIN[0], "b1": BREAK_MIN[1], "above": WORKING_HR_ABOVE_REST_BPM, "n": SHIFT_MIN},
         )  # fmt: skip
+    with psycopg.connect(stack.database_url) as conn:
+        while ledger_store.refresh_heat_strain(conn, SITE_TZ):
+            pass
+    agents = [agent_id for members in crews.values() for agent_id in members]
+
+    def refreshed() -> bool:  # the stack's own housekeeper may have held some days a moment
+        with psycopg.connect(stack.database_url) as conn:
+            row = conn.execute("SELECT count(*) FROM exposure_days WHERE psi_dirty AND agent_id = ANY(%s)",
+                               (agents,)).fetchone()  # fmt: skip
+            return row is not None and row[0] == 0
+
+    wait_until(refreshed, 30)
 
 
 @pytest.fixture(scope="module")

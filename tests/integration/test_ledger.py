@@ -12,6 +12,8 @@ import psycopg
 import pytest
 
 from gateway import cli
+from gateway.db import ledger_store
+from services import ledger
 from tests.gateway_harness import Publisher, RunningGateway, running_gateway
 from tests.helpers import wait_until
 
@@ -116,6 +118,58 @@ def test_heat_strain_and_night_work_are_recorded(broker, database_url):
     assert got["heat"]["core_temp_max_c"] > 37.5
     assert annual["factors"]["nights"]["amount"] == 1
     assert annual["factors"]["extreme_temp_hours"]["amount"] == pytest.approx(3700 / 3600, abs=0.01)
+
+
+def physiology_row(url: str, agent: str, day: date) -> dict[str, Any]:
+    with psycopg.connect(url) as conn:
+        cur = conn.execute("SELECT psi_dirty, hr_rest_bpm, hr_work_bpm, hr_recovery_bpm, psi_high_min, psi_max"
+                           " FROM exposure_days WHERE agent_id = %s AND day = %s", (agent, day))  # fmt: skip
+        row = cur.fetchone()
+        assert row is not None
+        return dict(zip([c.name for c in cur.description or []], row, strict=True))
+
+
+def test_the_heat_strain_refresh_records_the_days_heart_rate_features_and_minutes_of_high_strain(
+        broker, database_url):  # fmt: skip
+    """Resting (lowest 10-min mean), working (mean), recovery (drop 2 min after a lifting burst), PSI ≥ 7 minutes."""
+    start = datetime.now(PARIS).replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    hr = {m: 60.0 if m < 10 else 175.0 if m < 70 else 100.0 for m in range(90)}  # rest, a hot effort, light work
+    hr.update({75: 125.0, 76: 130.0, 77: 120.0, 78: 110.0})  # a lifting burst at minutes 75-76: 130 → 110
+    frames = []
+    for m, bpm in hr.items():
+        for k in range(6):  # one frame every 10 s: the minute's mean is its heart rate
+            extra: dict[str, Any] = {"hr_bpm": bpm}
+            if 10 <= m < 70:
+                extra["env"] = {"temp_c": 35.0, "rh_pct": 60.0}
+            if m in (75, 76) and k == 0:
+                extra["lift"] = {"count": 1, "load_kg": 20.0}
+            frames.append(frame("wear-h1", 6 * m + k, start + timedelta(minutes=m, seconds=10 * k), **extra))
+    pub = Publisher(broker.host, broker.port)
+    day = start.date()
+    with running_gateway(broker.url, database_url, heat_strain_interval_s=3600.0) as gateway:
+        register(gateway, "wear-h1", "agent-h1")
+        for f in frames:
+            pub.frame(f)
+        wait_until(lambda: stored(database_url, "wear-h1") == len(frames), 15)
+        with psycopg.connect(database_url) as conn:  # the housekeeper's refresh, now rather than in an hour
+            while ledger_store.refresh_heat_strain(conn, PARIS):
+                pass
+
+        def refreshed() -> dict[str, Any] | None:
+            row = physiology_row(database_url, "agent-h1", day)
+            return None if row["psi_dirty"] else row
+
+        got = wait_until(refreshed, 5)
+        # A frame with a lift and no heart rate changes the minute tier too: the day is to be refreshed again.
+        pub.frame(frame("wear-h1", 10_000, start + timedelta(minutes=85), lift={"count": 1, "load_kg": 20.0}))
+        wait_until(lambda: physiology_row(database_url, "agent-h1", day)["psi_dirty"], 5)
+    pub.close()
+    strain = ledger.heat_strain_for_day([(start + timedelta(minutes=m), bpm) for m, bpm in hr.items()])
+    assert got["hr_rest_bpm"] == pytest.approx(60.0)
+    assert got["hr_work_bpm"] == pytest.approx(sum(hr.values()) / len(hr), abs=1e-3)
+    assert got["hr_recovery_bpm"] == pytest.approx(20.0)
+    assert got["psi_high_min"] == strain.psi_high_min and strain.psi_high_min >= 20  # an hour at 175 bpm
+    assert got["psi_max"] == pytest.approx(strain.psi_max, abs=1e-4)
 
 
 def test_a_supervisor_is_warned_before_the_noise_dose_is_reached(gateway: RunningGateway, publisher: Publisher):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from gateway.db import signals_queries
+from gateway.db import ledger_store, signals_queries
 from gateway.db.signals_queries import Scope
 from gateway.runtime.mosquitto import MosquittoBroker
 from services.access import Principal, Role, pseudonym
@@ -61,7 +61,7 @@ def seed(database_url: str) -> None:
         ledger, minutes, alerts = [], [], []
         for agent in BIG_AGENTS + SMALL_AGENTS:
             for i, day in enumerate(WORKDAYS):
-                ledger.append((agent, day, 8 * 3600.0, 8 * 3600.0, 8 * 3600.0 * 10 ** 7.5, 2, 4200.0, 0.0))
+                ledger.append((agent, day, 8 * 3600.0, 8 * 3600.0, 8 * 3600.0 * 10 ** 7.5, 2, 4200.0, 0.0, True))
                 rest = 60.0 + (10.0 if agent == DRIFTER and i >= STEP_AT else 0.0) + rng.gauss(0, 0.7)
                 for m in range(60):
                     lifting = m >= 15 and m % 10 == 0
@@ -72,8 +72,10 @@ def seed(database_url: str) -> None:
             alerts.append(("fall", agent, _local(WORKDAYS[3], 10), "false_alarm", "wearer"))
             alerts.append(("heat_strain", agent, _local(WORKDAYS[5], 14), None, None))
         _copy(conn, "exposure_days", ("agent_id", "day", "worked_s", "noise_s", "noise_sum_t_10pow", "lifts_ge_25kg",
-                                      "tonnage_kg", "night_s"), ledger)  # fmt: skip
+                                      "tonnage_kg", "night_s", "psi_dirty"), ledger)  # fmt: skip
         _copy(conn, "frame_minutes", ("agent_id", "minute", "worked_s", "hr_n", "hr_sum_bpm", "lifts"), minutes)
+        while ledger_store.refresh_heat_strain(conn, PARIS):  # the housekeeper's pass: heart-rate features
+            pass
         _copy(conn, "alerts", ("alert_id", "rule", "severity", "status", "subject_type", "subject_id", "agent_id",
                                "message", "raised_at", "source_ts", "last_seen_ts", "resolution", "resolved_by"),
               [(f"00000000-0000-4000-8000-{n:012d}", rule, "warning", "resolved" if res else "raised", "agent", agent,
