@@ -84,7 +84,9 @@ async def signals_for(conn: ConnDep, settings: SettingsDep, principal: Principal
     Their inputs go back ``HISTORY`` before ``end`` (a signal's series may start before ``start``).
     """
     tz = ZoneInfo(settings.site_timezone)
-    data = await signals_queries.inputs(conn, min(start, end - HISTORY), end, tz, scope)
+    # From 1 January too: the night-work projection counts the calendar year's nights (D4163-2); detect() uses the
+    # days before its window for that alone.
+    data = await signals_queries.inputs(conn, min(start, end - HISTORY, date(end.year, 1, 1)), end, tz, scope)
     found = detect(data.agent_days, data.robot_days, data.heat_episodes, until=end)
     sites: frozenset[str] = frozenset()
     if principal.role in (Role.ADMIN, Role.SAFETY_OFFICER):

@@ -61,7 +61,7 @@ def seed(database_url: str) -> None:
         ledger, minutes, alerts = [], [], []
         for agent in BIG_AGENTS + SMALL_AGENTS:
             for i, day in enumerate(WORKDAYS):
-                ledger.append((agent, day, 8 * 3600.0, 8 * 3600.0, 8 * 3600.0 * 10 ** 7.5, 2, 4200.0, 0.0, True))
+                ledger.append((agent, day, 8 * 3600.0, 8 * 3600.0, 8 * 3600.0 * 10**7.5, 2, 4200.0, 0.0, True))
                 rest = 60.0 + (10.0 if agent == DRIFTER and i >= STEP_AT else 0.0) + rng.gauss(0, 0.7)
                 for m in range(60):
                     lifting = m >= 15 and m % 10 == 0
@@ -233,3 +233,20 @@ def test_the_weekly_report_parses_as_csv_and_renders_as_pdf(gateway: RunningGate
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf.content.count(b"/Type /Page\n") + pdf.content.count(b"/Type /Page ") >= 2
     assert gateway.http.get("/api/v1/reports/signals", params={"week": "2026-W99"}).status_code == 422
+
+
+def test_the_night_work_projection_counts_the_nights_of_the_whole_year_not_only_the_period_shown(
+    gateway: RunningGateway,
+):
+    # 60 nights in February-March, long before the detection's ~190-day window and the 8 weeks asked for: the
+    # D4163-2 count is per calendar year, so they must be in "nights so far".
+    name_the_admin_a_reader(gateway)
+    weekdays = [date(2026, 2, 2) + timedelta(days=i) for i in range(84)]
+    nights = [day for day in weekdays if day.weekday() < 5][:60]
+    copy_sql = "COPY exposure_days (agent_id, day, worked_s, night_s) FROM STDIN"
+    with psycopg.connect(gateway.settings.database_url) as conn, conn.cursor() as cur, cur.copy(copy_sql) as copy:
+        for day in nights:
+            copy.write_row((DRIFTER, day, 28_800.0, 18_000.0))
+    body = signals(gateway, crew=BIG)
+    night = next(i for i in body["items"] if i["subject_id"] == DRIFTER and i["kind"] == "night_work_projection")
+    assert night["baseline"] == 60.0
