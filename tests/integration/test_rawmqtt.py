@@ -68,15 +68,18 @@ def secured_broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
         yield broker
 
 
-def test_five_thousand_qos1_messages_arrive_once_each_and_intact(broker, subscriber):
+def test_more_qos1_messages_than_the_window_arrive_once_each_and_intact(broker, subscriber):
     publisher = rawmqtt.Publisher(broker.host, broker.port, f"raw-{uuid.uuid4().hex[:8]}")
-    assert publisher.window == 1000  # Mosquitto's Receive Maximum (its max_inflight_messages), not 65,535
+    # Mosquitto's Receive Maximum (its max_inflight_messages, gateway/runtime/mosquitto.py), not 65,535: more
+    # messages than that make the publisher reuse packet ids as PUBACKs free them.
+    assert publisher.window == 10_000
+    total = 12_000
     device = payloads.device_id(3)
     template = payloads.wearable_template(device, 3)
     packet = publisher.template("bench/raw/frames", template)
     ts = payloads.rfc3339_ms(1_800_000_000).encode()
     sent = {}
-    for k in range(5000):
+    for k in range(total):
         seq = payloads.wearable_seq(1_800_000_000 + k)
         if k % 1000 == 999:  # some through the generic encoder, as the probes go
             publisher.publish("bench/raw/frames", template.render(seq, ts))
@@ -86,13 +89,13 @@ def test_five_thousand_qos1_messages_arrive_once_each_and_intact(broker, subscri
     publisher.publish("bench/raw/end", b"end")
     assert publisher.wait_acked(30)
     # 5,001 messages through 1,000 packet identifiers: each was reused once its PUBACK freed it (§2.2.1).
-    assert publisher.sent == publisher.acked == 5001 and publisher.failed == 0
+    assert publisher.sent == publisher.acked == total + 1 and publisher.failed == 0
     publisher.close()
 
     got = subscriber.drain("bench/raw/end")[:-1]
-    assert len(got) == 5000
+    assert len(got) == total
     by_seq = {orjson.loads(body)["seq"]: body for _, body in got}
-    assert len(by_seq) == 5000, "a message arrived twice"
+    assert len(by_seq) == total, "a message arrived twice"
     assert by_seq == sent  # every byte of every payload, with its own seq
     assert {topic for topic, _ in got} == {"bench/raw/frames"}
 

@@ -184,3 +184,12 @@ def test_status_payloads_are_online_or_offline_only():
 def test_the_time_window_accepts_a_backfill_of_several_days():
     old = (NOW - timedelta(days=6)).isoformat().replace("+00:00", "Z")
     assert decode(full_frame(ts=old)).ts == NOW - timedelta(days=6)
+
+
+@pytest.mark.parametrize("hidden", [b"NaN", b"Infinity", b"1e400", b"-1E+999", b'"\\ud800"'])
+def test_a_value_json_does_not_have_is_refused_even_when_a_repeated_key_hides_it(hidden):
+    # pydantic's parser reads these and the last of two keys wins, so only the strict parse can refuse them: the
+    # decoder must not skip it for such payloads (found by tests/unit/test_codec_fuzz.py).
+    good = orjson.dumps(full_frame())
+    payload = b'{"battery_pct":' + hidden + b"," + good[1:]
+    assert reason_of(payload) == "bad_json"
