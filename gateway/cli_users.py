@@ -15,10 +15,10 @@ from typing import Any
 from gateway.auth.passwords import MIN_PASSWORD_LENGTH
 from services.access import HUMAN_ROLES, Role
 
-DEFAULT_STATE_DIR = Path(".vigie")  # as gateway.cli
-
 
 def add_arguments(sub: Any) -> None:
+    from gateway.cli import DEFAULT_STATE_DIR  # built while gateway.cli builds its parser: no import cycle at load
+
     user = sub.add_parser("user", help="people's accounts (the first admin of a deployment, password resets)")
     actions = user.add_subparsers(dest="user_command", required=True)
     add = actions.add_parser("add", help="create or reset a user; prints a generated password once")

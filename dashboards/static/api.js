@@ -36,7 +36,7 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body) {
+async function request(method, path, body, timeoutMs = REQUEST_TIMEOUT_MS) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token()) headers.Authorization = `Bearer ${token()}`;
@@ -45,7 +45,7 @@ async function request(method, path, body) {
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     cache: "no-store",
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const payload = await response.json().catch(() => null);
   if (response.status === 401) unauthorised();
@@ -62,7 +62,7 @@ export async function login(username, password) {
     headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ username, password }),
     cache: "no-store",
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const payload = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, typeof payload?.detail === "string" ? payload.detail : null);
@@ -103,6 +103,14 @@ export function getBasemap() {
 export function getAgentExposureToday(agentId, day) {
   const query = day ? `?day=${encodeURIComponent(day)}` : "";
   return request("GET", `agents/${encodeURIComponent(agentId)}/exposure/today${query}`);
+}
+
+/** The weak signals of a scope and period; the server computes them on request, hence the reports' timeout. */
+export function getSignals({ site, crew, from, to }) {
+  const params = new URLSearchParams({ from, to });
+  if (site) params.set("site", site);
+  if (crew) params.set("crew", crew);
+  return request("GET", `signals?${params}`, undefined, REPORT_TIMEOUT_MS);
 }
 
 /**

@@ -170,18 +170,6 @@ function period(weeks) {
   return { from: isoDay(todayMs - (weeks * 7 - 1) * DAY_MS), to: isoDay(todayMs) };
 }
 
-/**
- * GET api/v1/signals for one scope and period. Fetched through api.getFile: it sends the token and reports a
- * refused one like every call, and its longer timeout suits an analysis the server computes on request.
- */
-async function fetchSignals({ site, crew, from, to }) {
-  const params = new URLSearchParams({ from, to });
-  if (site) params.set("site", site);
-  if (crew) params.set("crew", crew);
-  const blob = await api.getFile(`signals?${params}`);
-  return JSON.parse(await blob.text());
-}
-
 async function load() {
   const current = view;
   if (!current) return;
@@ -192,7 +180,7 @@ async function load() {
   let data = null;
   let error = null;
   try {
-    data = await fetchSignals({ site, crew, ...period(weeks) });
+    data = await api.getSignals({ site, crew, ...period(weeks) });
   } catch (caught) {
     error = caught;
   }

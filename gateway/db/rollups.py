@@ -12,7 +12,7 @@ rolled up: they belong to no agent's record (the ledger ignores them too).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,7 @@ def _merge(column: str) -> str:
 
 
 _STAGE = "CREATE TEMP TABLE IF NOT EXISTS frame_minutes_stage (LIKE frame_minutes) ON COMMIT DELETE ROWS"
+_COPY_TYPES = [_TYPES[c] for c in COLUMNS]
 _COPY = f"COPY frame_minutes_stage ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 UPSERT = (
     f"INSERT INTO frame_minutes AS m ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM frame_minutes_stage"
@@ -118,6 +119,10 @@ def minute_sums(received: Sequence[Received]) -> dict[str, list[Any]]:
     return out
 
 
+def _rows(sums: dict[str, list[Any]]) -> Iterator[tuple[Any, ...]]:
+    return zip(*(sums[c] for c in COLUMNS), strict=True)
+
+
 def add_minutes(conn: psycopg.Connection[Any], received: Sequence[Received]) -> int:
     """Add newly stored frames to their minutes; returns the number of agent-minutes touched.
 
@@ -131,8 +136,8 @@ def add_minutes(conn: psycopg.Connection[Any], received: Sequence[Received]) -> 
     with conn.cursor() as cur:
         cur.execute(_STAGE)
         with cur.copy(_COPY) as copy:
-            copy.set_types([_TYPES[c] for c in COLUMNS])
-            for row in zip(*(sums[c] for c in COLUMNS), strict=True):
+            copy.set_types(_COPY_TYPES)
+            for row in _rows(sums):
                 copy.write_row(row)
         cur.execute(UPSERT)
     return len(sums["agent_id"])
@@ -147,8 +152,8 @@ async def add_minutes_async(conn: psycopg.AsyncConnection[Any], received: Sequen
     async with conn.cursor() as cur:
         await cur.execute(_STAGE)
         async with cur.copy(_COPY) as copy:
-            copy.set_types([_TYPES[c] for c in COLUMNS])
-            for row in zip(*(sums[c] for c in COLUMNS), strict=True):
+            copy.set_types(_COPY_TYPES)
+            for row in _rows(sums):
                 await copy.write_row(row)
         await cur.execute(UPSERT)
     return len(sums["agent_id"])
