@@ -62,7 +62,7 @@ export async function login(username, password) {
     headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ username, password }),
     cache: "no-store",
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   const payload = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, typeof payload?.detail === "string" ? payload.detail : null);
