@@ -13,6 +13,9 @@ would be, so nothing is skipped as a duplicate. The frames are dated the seconds
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +31,8 @@ from benchmarks.load.rig import Gateway, Services, create_database
 from benchmarks.load.stats import proc_cpu_s
 
 log = logging.getLogger(__name__)
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CEILING = "paho, no work (ceiling)"
 
 
 class Consumer(Protocol):
@@ -167,6 +172,44 @@ def drain_baseline(services: Services, name: str, workdir: Path, devices: int, s
         baseline.stop()
         discard_session(broker, client_id)
     return _result(name, frames, span, complete, cpu)
+
+
+def drain_ceiling(services: Services, workdir: Path, devices: int, seconds: list[int], publishers: int,
+                  timeout_s: float = 600) -> DrainResult:  # fmt: skip
+    """The same drain for ``benchmarks.load.ceiling``: paho receiving and acknowledging, nothing else."""
+    from benchmarks.baselines.session import BrokerAccount, discard_session, open_session
+    from benchmarks.load import ceiling
+
+    user, password = services.gateway_mqtt
+    broker = BrokerAccount(services.mqtt_host, services.mqtt_port, user, password)
+    client_id = "bench-ceiling"
+    workdir.mkdir(parents=True, exist_ok=True)
+    count_file = workdir / "ceiling.count"
+    count_file.unlink(missing_ok=True)
+    open_session(broker, client_id)
+    env = dict(os.environ, VIGIE_MQTT_PASSWORD=password or "")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        frames = preload(services, devices, seconds, publishers)
+        with (workdir / "ceiling.log").open("ab") as log_file:
+            process = subprocess.Popen([sys.executable, "-m", "benchmarks.load.ceiling",
+                                        "--mqtt-url", f"mqtt://{services.mqtt_host}:{services.mqtt_port}",
+                                        "--mqtt-username", user, "--client-id", client_id,
+                                        "--count-file", str(count_file)],
+                                       cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)  # fmt: skip
+        span, complete = time_drain(lambda: ceiling.read_count(count_file), frames, timeout_s)
+        cpu = proc_cpu_s(process.pid)  # a fresh process: all of its CPU time is this drain's
+    finally:
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        discard_session(broker, client_id)
+    return _result(CEILING, frames, span, complete, cpu)
 
 
 def _wait(predicate: Callable[[], bool], timeout_s: float, message: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.load import report, rig, sustained
-from benchmarks.load.drain import drain_vigie
+from benchmarks.load.drain import CEILING, drain_ceiling, drain_vigie
 
 WEARABLES, ROBOTS = 20, 2
 
@@ -53,6 +53,22 @@ def test_a_drain_stores_every_queued_frame(services: rig.Services, tmp_path: Pat
 
     assert result.complete and result.frames == WEARABLES * 10
     assert result.frames_per_s is not None and result.frames_per_s > 0
+
+
+def test_the_ceiling_consumer_receives_every_queued_frame_and_leaves_no_session(services: rig.Services,
+                                                                                tmp_path: Path) -> None:
+    last = int(datetime.now(UTC).timestamp()) - 1
+    result = drain_ceiling(services, tmp_path, WEARABLES, list(range(last - 9, last + 1)), publishers=1,
+                           timeout_s=120)  # fmt: skip
+
+    assert result.consumer == CEILING and result.complete and result.frames == WEARABLES * 10
+    assert result.frames_per_s is not None and result.frames_per_s > 0
+    assert result.consumer_cpu_s is not None and result.consumer_cpu_s > 0
+    assert "connected to the broker" in (tmp_path / "ceiling.log").read_text()
+    # Its session was discarded: a second drain starts from an empty queue and counts only its own frames.
+    again = drain_ceiling(services, tmp_path, WEARABLES, list(range(last - 19, last - 9)), publishers=1,
+                          timeout_s=120)  # fmt: skip
+    assert again.complete and again.frames == WEARABLES * 10
 
 
 def test_the_report_renders_with_every_section(services: rig.Services, tmp_path: Path) -> None:

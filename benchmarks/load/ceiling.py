@@ -1,0 +1,116 @@
+"""The ceiling: a paho consumer that does nothing with the frames, drained like every other consumer.
+
+What the broker and the MQTT client alone can deliver on this machine, with the same frames, the same QoS 1
+persistent session and the same paho-mqtt the gateway uses: ``on_message`` only counts (paho sends the PUBACK,
+MQTT 5.0 §3.4, when it returns). No JSON, no database. Any consumer built on paho — Vigie included — drains at
+most this fast here, so it bounds what a ratio against another consumer can be (issue 8's "≥ 5× Node-RED").
+Run as a subprocess, as the baselines are, so its CPU is its own:
+
+    python -m benchmarks.load.ceiling --mqtt-url mqtt://127.0.0.1:1883 --client-id bench-ceiling \
+        --count-file /tmp/ceiling.count
+
+The count is written to ``--count-file`` (replaced atomically) every 50 ms and at exit; the broker password, if
+any, comes from ``VIGIE_MQTT_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from benchmarks.baselines.session import FRAME_TOPIC_FILTER, QOS, SESSION_EXPIRY_S
+
+log = logging.getLogger("benchmarks.load.ceiling")
+READY_MARKER = "connected to the broker"
+WRITE_EVERY_S = 0.05
+
+
+class Counter:
+    """Messages received; written to a file by a side thread so ``on_message`` stays a single increment."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.received = 0
+        self.stopping = threading.Event()
+
+    def on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        self.received += 1
+
+    def write(self) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(str(self.received), encoding="ascii")
+        tmp.replace(self.path)
+
+    def keep_writing(self) -> None:
+        while not self.stopping.wait(WRITE_EVERY_S):
+            self.write()
+
+
+def read_count(path: Path) -> int:
+    """What a running (or finished) ceiling consumer has received so far; 0 before its first write."""
+    try:
+        return int(path.read_text(encoding="ascii") or 0)
+    except FileNotFoundError:
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.load.ceiling", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--mqtt-url", required=True, help="mqtt://host:port of the broker")
+    parser.add_argument("--mqtt-username", default=None, help="broker account (password: $VIGIE_MQTT_PASSWORD)")
+    parser.add_argument("--client-id", required=True, help="MQTT client id of the persistent session")
+    parser.add_argument("--count-file", type=Path, required=True, help="where the running count is written")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stdout)
+    url = urlsplit(args.mqtt_url)
+    if url.scheme != "mqtt" or not url.hostname:
+        raise SystemExit(f"--mqtt-url must be mqtt://host:port, not {args.mqtt_url!r}")
+    counter = Counter(args.count_file)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=args.client_id, protocol=mqtt.MQTTv5)
+    if args.mqtt_username:
+        client.username_pw_set(args.mqtt_username, os.environ.get("VIGIE_MQTT_PASSWORD"))
+
+    def on_connect(client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags, reason_code: ReasonCode,
+                   properties: Properties | None) -> None:  # fmt: skip
+        if reason_code.is_failure:
+            log.error("broker refused the connection: %s", reason_code)
+            return
+        log.info("%s (session present: %s)", READY_MARKER, flags.session_present)
+        client.subscribe(FRAME_TOPIC_FILTER, qos=QOS)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        client.disconnect()  # reason 0: the session and its queue stay (MQTT 5.0 §3.14.2.1)
+
+    client.on_connect = on_connect
+    client.on_message = counter.on_message
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    writer = threading.Thread(target=counter.keep_writing, name="count-writer", daemon=True)
+    writer.start()
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves __init__ unannotated
+    props.SessionExpiryInterval = SESSION_EXPIRY_S
+    client.connect(url.hostname, url.port or 1883, clean_start=False, properties=props)
+    client.loop_forever()
+    counter.stopping.set()
+    writer.join(1.0)
+    counter.write()
+    log.info("stopped: %d frames received", counter.received)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
