@@ -17,6 +17,7 @@ import orjson
 import psycopg
 
 from gateway.db import rollups
+from gateway.db.arrays import text_array
 from services.model import Assignment, DeviceLink, Received, RobotState
 
 _FRAME_COLUMNS = (
@@ -132,8 +133,8 @@ class IngestStore:
     def assignments_for(self, device_ids: Sequence[str], since: datetime, until: datetime) -> list[Assignment]:
         rows = self.conn.execute(
             "SELECT device_id, agent_id, valid_from, valid_to FROM assignments"
-            " WHERE device_id = ANY(%s) AND valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)",
-            (list(device_ids), until, since),
+            " WHERE device_id = ANY(%s::text[]) AND valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)",
+            (text_array(device_ids), until, since),
         ).fetchall()
         return [Assignment(str(d), str(a), f, t) for d, a, f, t in rows]  # type: ignore[arg-type]
 

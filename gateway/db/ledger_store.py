@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import psycopg
 
+from gateway.db.arrays import text_array
 from services.exposure.handling import HandlingDay
 from services.ledger import DayDelta, ExposureProfile, heat_strain_for_day, profile
 from services.ledger_batch import DayColumns, utc_us
@@ -87,8 +88,8 @@ def day_row(d: DayDelta, hr_days: set[tuple[str, date]]) -> tuple[object, ...]:
 
 def profiles(conn: psycopg.Connection[Any], agent_ids: Sequence[str]) -> dict[str, ExposureProfile]:
     rows = conn.execute(
-        "SELECT agent_id, hearing_attenuation_db, task, acclimatised FROM agents WHERE agent_id = ANY(%s)",
-        (list(agent_ids),),
+        "SELECT agent_id, hearing_attenuation_db, task, acclimatised FROM agents WHERE agent_id = ANY(%s::text[])",
+        (text_array(agent_ids),),
     ).fetchall()
     return {str(agent_id): profile(attenuation_db, task, acclimatised)
             for agent_id, attenuation_db, task, acclimatised in rows}  # fmt: skip
@@ -97,9 +98,9 @@ def profiles(conn: psycopg.Connection[Any], agent_ids: Sequence[str]) -> dict[st
 def crews(conn: psycopg.Connection[Any], subject_ids: Sequence[str]) -> dict[str, str | None]:
     """The crew of each agent or robot among ``subject_ids`` (their rules may be overridden per crew)."""
     rows = conn.execute(
-        "SELECT agent_id, crew_id FROM agents WHERE agent_id = ANY(%s)"
-        " UNION ALL SELECT robot_id, crew_id FROM robots WHERE robot_id = ANY(%s)",
-        (list(subject_ids), list(subject_ids)),
+        "SELECT agent_id, crew_id FROM agents WHERE agent_id = ANY(%(ids)s::text[])"
+        " UNION ALL SELECT robot_id, crew_id FROM robots WHERE robot_id = ANY(%(ids)s::text[])",
+        {"ids": text_array(subject_ids)},
     ).fetchall()
     return {str(s): c for s, c in rows}
 
