@@ -1,9 +1,11 @@
-"""The ceiling: a paho consumer that does nothing with the frames, drained like every other consumer.
+"""The ceiling: an MQTT consumer that does nothing with the frames, drained like every other consumer.
 
 What the broker and the MQTT client alone can deliver on this machine, with the same frames, the same QoS 1
 persistent session and the same paho-mqtt the gateway uses: ``on_message`` only counts (paho sends the PUBACK,
 MQTT 5.0 §3.4, when it returns). No JSON, no database. Any consumer built on paho — Vigie included — drains at
 most this fast here, so it bounds what a ratio against another consumer can be (issue 8's "≥ 5× Node-RED").
+``--client gmqtt`` does the same with gmqtt (asyncio, PUBACK after the handler returns): the MQTT client is
+chosen by measurement (issue 8), and this is the measurement of the alternative, on the same drain.
 Run as a subprocess, as the baselines are, so its CPU is its own:
 
     python -m benchmarks.load.ceiling --mqtt-url mqtt://127.0.0.1:1883 --client-id bench-ceiling \
@@ -16,6 +18,7 @@ any, comes from ``VIGIE_MQTT_PASSWORD``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import signal
@@ -35,6 +38,7 @@ from benchmarks.baselines.session import FRAME_TOPIC_FILTER, QOS, SESSION_EXPIRY
 
 log = logging.getLogger("benchmarks.load.ceiling")
 READY_MARKER = "connected to the broker"
+CLIENTS = ("paho", "gmqtt")
 WRITE_EVERY_S = 0.05
 
 
@@ -74,12 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mqtt-username", default=None, help="broker account (password: $VIGIE_MQTT_PASSWORD)")
     parser.add_argument("--client-id", required=True, help="MQTT client id of the persistent session")
     parser.add_argument("--count-file", type=Path, required=True, help="where the running count is written")
+    parser.add_argument("--client", choices=CLIENTS, default="paho", help="the MQTT client library (default paho)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stdout)
     url = urlsplit(args.mqtt_url)
     if url.scheme != "mqtt" or not url.hostname:
         raise SystemExit(f"--mqtt-url must be mqtt://host:port, not {args.mqtt_url!r}")
     counter = Counter(args.count_file)
+    if args.client == "gmqtt":
+        return _run_gmqtt(url.hostname, url.port or 1883, args, counter)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=args.client_id, protocol=mqtt.MQTTv5)
     if args.mqtt_username:
         client.username_pw_set(args.mqtt_username, os.environ.get("VIGIE_MQTT_PASSWORD"))
@@ -105,6 +112,43 @@ def main(argv: list[str] | None = None) -> int:
     props.SessionExpiryInterval = SESSION_EXPIRY_S
     client.connect(url.hostname, url.port or 1883, clean_start=False, properties=props)
     client.loop_forever()
+    counter.stopping.set()
+    writer.join(1.0)
+    counter.write()
+    log.info("stopped: %d frames received", counter.received)
+    return 0
+
+
+def _run_gmqtt(host: str, port: int, args: argparse.Namespace, counter: Counter) -> int:
+    import gmqtt  # type: ignore[import-untyped]  # benchmark-only dependency, no type information
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        # Not optimistic: the PUBACK leaves when the handler has returned, as paho's does.
+        client = gmqtt.Client(args.client_id, clean_session=False, optimistic_acknowledgement=False,
+                              session_expiry_interval=SESSION_EXPIRY_S)  # fmt: skip
+
+        # A coroutine: gmqtt sends a non-optimistic PUBACK only for coroutine handlers (a plain function's
+        # result is dropped and the message never acknowledged), so this is what an ack-after-commit consumer pays.
+        async def on_message(client: object, topic: str, payload: bytes, qos: int, properties: object) -> int:
+            counter.received += 1
+            return 0  # PUBACK reason code: success
+
+        client.on_message = on_message
+        if args.mqtt_username:
+            client.set_auth_credentials(args.mqtt_username, os.environ.get("VIGIE_MQTT_PASSWORD"))
+        await client.connect(host, port)
+        log.info("%s (gmqtt)", READY_MARKER)
+        client.subscribe(FRAME_TOPIC_FILTER, qos=QOS)
+        await stop.wait()
+        await client.disconnect()
+
+    writer = threading.Thread(target=counter.keep_writing, name="count-writer", daemon=True)
+    writer.start()
+    asyncio.run(run())
     counter.stopping.set()
     writer.join(1.0)
     counter.write()

@@ -1,11 +1,13 @@
 """``vigie bench load`` (also ``python -m benchmarks.load``): the whole benchmark, one JSON object on stdout.
 
     vigie bench load [--wearables 10000[,N2...]] [--robots 100] [--duration-s 600] [--workers 1]
-        [--drain-frames 20000] [--baselines nodered,naive] [--no-ceiling] [--publisher raw|paho] [--quick] [--out docs/benchmarks.md]
+        [--drain-frames 20000] [--baselines nodered,naive] [--no-ceiling] [--publisher raw|paho] [--quick]
+        [--out docs/benchmarks.md]
 
 Order: broker and database up, roster registered; the drain measurements (Vigie with 1 worker, with 2 when
-``vigie ingest`` exists, then each baseline installed here, then the ceiling: a paho consumer doing nothing), then
-one sustained run per size asked, smallest first. Everything runs on private, throwaway services in a temporary directory (``--keep`` keeps it).
+``vigie ingest`` exists, then each baseline installed here, then the ceilings: paho and gmqtt consumers doing
+nothing), then one sustained run per size asked, smallest first. Everything runs on private, throwaway services
+in a temporary directory (``--keep`` keeps it).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-sustained", action="store_true", help="only the drain measurements")
     parser.add_argument("--baselines", default="nodered,naive", help="comma list, or '' for none")
     parser.add_argument("--no-ceiling", action="store_true",
-                        help="skip the drain by a paho consumer that does nothing (the broker + client ceiling)")
+                        help="skip the drains by consumers that do nothing (paho, gmqtt: the broker + client ceilings)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 200 wearables, 5 robots, 30 s")
     parser.add_argument("--out", type=Path, default=None,
                         help="Markdown file whose load section to replace (default docs/benchmarks.md; "
@@ -122,15 +124,15 @@ def _drains(services: rig.Services, opts: dict[str, Any], baselines: list[str], 
         except Exception as exc:
             log.exception("baseline %s failed", name)
             results.append(drain.DrainResult(name, 0, None, None, None, False, error=str(exc)[:300]))
-    if opts.get("ceiling", True):
-        # What paho and the broker alone deliver here: the most any paho consumer (Vigie included) can drain.
+    for client in drain.CEILINGS if opts.get("ceiling", True) else ():
+        # What the broker and the client alone deliver here: the most any consumer on that client can drain.
         last = int(time.time()) - 1
         seconds = list(range(last - seconds_n + 1, last + 1))
         try:
-            results.append(drain.drain_ceiling(services, workdir / "ceiling", devices, seconds, 1))
+            results.append(drain.drain_ceiling(services, workdir / "ceiling", devices, seconds, 1, client=client))
         except Exception as exc:
-            log.exception("the ceiling drain failed")
-            results.append(drain.DrainResult(drain.CEILING, 0, None, None, None, False, error=str(exc)[:300]))
+            log.exception("the %s ceiling drain failed", client)
+            results.append(drain.DrainResult(drain.CEILINGS[client], 0, None, None, None, False, error=str(exc)[:300]))
     return {"frames": devices * seconds_n, "devices": devices, "results": [r.as_json() for r in results],
             "ratios": _ratios(results)}  # fmt: skip
 
@@ -148,6 +150,9 @@ def _ratios(results: list[drain.DrainResult]) -> dict[str, float | None]:
         ratios["ceiling / nodered"] = round(ceiling / by_name["nodered"], 2)  # type: ignore[operator]
     if ceiling and best:
         ratios["Vigie / ceiling"] = round(best / ceiling, 2)
+    other = by_name.get(drain.CEILINGS["gmqtt"])
+    if ceiling and other:
+        ratios["gmqtt / paho, no work"] = round(other / ceiling, 2)
     if one and two:
         ratios["2 workers / 1 worker"] = round(two / one, 2)
     return ratios

@@ -32,7 +32,8 @@ from benchmarks.load.stats import proc_cpu_s
 
 log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CEILING = "paho, no work (ceiling)"
+CEILINGS = {"paho": "paho, no work (ceiling)", "gmqtt": "gmqtt, no work (ceiling)"}
+CEILING = CEILINGS["paho"]
 
 
 class Consumer(Protocol):
@@ -175,16 +176,16 @@ def drain_baseline(services: Services, name: str, workdir: Path, devices: int, s
 
 
 def drain_ceiling(services: Services, workdir: Path, devices: int, seconds: list[int], publishers: int,
-                  timeout_s: float = 600) -> DrainResult:  # fmt: skip
-    """The same drain for ``benchmarks.load.ceiling``: paho receiving and acknowledging, nothing else."""
+                  timeout_s: float = 600, client: str = "paho") -> DrainResult:  # fmt: skip
+    """The same drain for ``benchmarks.load.ceiling``: the MQTT client receiving and acknowledging, nothing else."""
     from benchmarks.baselines.session import BrokerAccount, discard_session, open_session
     from benchmarks.load import ceiling
 
     user, password = services.gateway_mqtt
     broker = BrokerAccount(services.mqtt_host, services.mqtt_port, user, password)
-    client_id = "bench-ceiling"
+    client_id = f"bench-ceiling-{client}"
     workdir.mkdir(parents=True, exist_ok=True)
-    count_file = workdir / "ceiling.count"
+    count_file = workdir / f"ceiling-{client}.count"
     count_file.unlink(missing_ok=True)
     open_session(broker, client_id)
     env = dict(os.environ, VIGIE_MQTT_PASSWORD=password or "")
@@ -192,11 +193,11 @@ def drain_ceiling(services: Services, workdir: Path, devices: int, seconds: list
     process: subprocess.Popen[bytes] | None = None
     try:
         frames = preload(services, devices, seconds, publishers)
-        with (workdir / "ceiling.log").open("ab") as log_file:
+        with (workdir / f"ceiling-{client}.log").open("ab") as log_file:
             process = subprocess.Popen([sys.executable, "-m", "benchmarks.load.ceiling",
                                         "--mqtt-url", f"mqtt://{services.mqtt_host}:{services.mqtt_port}",
                                         "--mqtt-username", user, "--client-id", client_id,
-                                        "--count-file", str(count_file)],
+                                        "--count-file", str(count_file), "--client", client],
                                        cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)  # fmt: skip
         span, complete = time_drain(lambda: ceiling.read_count(count_file), frames, timeout_s)
         cpu = proc_cpu_s(process.pid)  # a fresh process: all of its CPU time is this drain's
@@ -209,7 +210,7 @@ def drain_ceiling(services: Services, workdir: Path, devices: int, seconds: list
                 process.kill()
                 process.wait()
         discard_session(broker, client_id)
-    return _result(CEILING, frames, span, complete, cpu)
+    return _result(CEILINGS[client], frames, span, complete, cpu)
 
 
 def _wait(predicate: Callable[[], bool], timeout_s: float, message: str) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from benchmarks.load import report, rig, sustained
-from benchmarks.load.drain import CEILING, drain_ceiling, drain_vigie
+from benchmarks.baselines.session import BrokerAccount, discard_session, open_session
+from benchmarks.load import ceiling, report, rig, sustained
+from benchmarks.load.drain import CEILING, drain_ceiling, drain_vigie, preload
 
 WEARABLES, ROBOTS = 20, 2
 
@@ -64,11 +69,42 @@ def test_the_ceiling_consumer_receives_every_queued_frame_and_leaves_no_session(
     assert result.consumer == CEILING and result.complete and result.frames == WEARABLES * 10
     assert result.frames_per_s is not None and result.frames_per_s > 0
     assert result.consumer_cpu_s is not None and result.consumer_cpu_s > 0
-    assert "connected to the broker" in (tmp_path / "ceiling.log").read_text()
+    assert "connected to the broker" in (tmp_path / "ceiling-paho.log").read_text()
     # Its session was discarded: a second drain starts from an empty queue and counts only its own frames.
     again = drain_ceiling(services, tmp_path, WEARABLES, list(range(last - 19, last - 9)), publishers=1,
                           timeout_s=120)  # fmt: skip
     assert again.complete and again.frames == WEARABLES * 10
+
+
+def test_the_gmqtt_ceiling_acknowledges_every_frame_so_none_is_delivered_twice(services: rig.Services,
+                                                                              tmp_path: Path) -> None:
+    user, password = services.gateway_mqtt
+    broker = BrokerAccount(services.mqtt_host, services.mqtt_port, user, password)
+    open_session(broker, "test-ceiling-gmqtt")
+    last = int(datetime.now(UTC).timestamp()) - 1
+    frames = preload(services, WEARABLES, list(range(last - 29, last - 19)), publishers=1)
+    env = dict(os.environ, VIGIE_MQTT_PASSWORD=password or "")
+
+    def consume(count_file: Path, until: int | None, for_s: float) -> int:
+        process = subprocess.Popen([sys.executable, "-m", "benchmarks.load.ceiling", "--client", "gmqtt",
+                                    "--mqtt-url", f"mqtt://{services.mqtt_host}:{services.mqtt_port}",
+                                    "--mqtt-username", user, "--client-id", "test-ceiling-gmqtt",
+                                    "--count-file", str(count_file)], env=env)  # fmt: skip
+        try:
+            deadline = time.monotonic() + for_s
+            while time.monotonic() < deadline and (until is None or ceiling.read_count(count_file) < until):
+                time.sleep(0.1)
+        finally:
+            process.terminate()
+            process.wait(10)
+        return ceiling.read_count(count_file)
+
+    try:
+        assert consume(tmp_path / "first.count", frames, 60) == frames
+        # The same session again: an unacknowledged frame would be delivered a second time (MQTT 5.0 §4.4).
+        assert consume(tmp_path / "again.count", None, 3) == 0
+    finally:
+        discard_session(broker, "test-ceiling-gmqtt")
 
 
 def test_the_report_renders_with_every_section(services: rig.Services, tmp_path: Path) -> None:
