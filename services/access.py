@@ -10,6 +10,10 @@ so access follows need to know:
 - ``agent`` sees only their own data and reports (GDPR art. 15, right of access).
 - ``device`` and ``robot`` are machines: they speak MQTT, and have no business reading the HTTP API.
 
+Weak signals (issue 9) follow the same need to know, tighter for individuals: crew, site and robot signals are for
+admins and safety officers, and for a supervisor's own crews (crew and robot signals only); an agent's individual
+signal is for the agent themself and for the people named signal readers of the agent's site, nobody else.
+
 Pure functions of their inputs; the gateway's adapters translate tokens into a :class:`Principal` and apply
 these rules to their queries.
 """
@@ -18,8 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from services.signals.model import SubjectKind
 
 
 class Role(StrEnum):
@@ -104,3 +111,36 @@ def shown_name(principal: Principal, agent_id: str, display_name: str | None, ke
     if principal.sees_names:
         return display_name
     return pseudonym(agent_id, key)
+
+
+def may_read_signal(principal: Principal, subject_kind: SubjectKind, subject_id: str, *, site_id: str | None,
+                    crew_id: str | None, reader_sites: Collection[str]) -> bool:  # fmt: skip
+    """Whether a weak signal about this subject is for the principal at all (the minimum group size comes after).
+
+    ``site_id`` and ``crew_id`` are where the subject belongs (None when unknown); ``reader_sites`` the sites the
+    principal is named signal reader of. An individual signal goes to the agent themself and to the site's named
+    readers, nobody else — not even an admin, who may name themself (audited) if need be; a supervisor reads the
+    crew and robot signals of their own crews, never an individual's (no ranking of their agents) nor a site's.
+    """
+    individual = subject_kind is SubjectKind.AGENT
+    if principal.role in (Role.ADMIN, Role.SAFETY_OFFICER):
+        return not individual or (site_id is not None and site_id in reader_sites)
+    if principal.role is Role.SUPERVISOR:
+        if subject_kind is SubjectKind.CREW:
+            return subject_id in principal.crew_ids
+        if subject_kind is SubjectKind.ROBOT:
+            return crew_id is not None and crew_id in principal.crew_ids
+        return False
+    if principal.role is Role.AGENT:
+        return individual and principal.agent_id is not None and subject_id == principal.agent_id
+    return False
+
+
+def shown_signal_subject(principal: Principal, subject_kind: SubjectKind, subject_id: str, label: str | None,
+                         key: bytes) -> tuple[str, str | None]:  # fmt: skip
+    """A signal's subject id and label as the principal may see them: an agent pseudonymised (both) unless the
+    principal sees names; crews, sites and robots as they are."""
+    if subject_kind is SubjectKind.AGENT and not principal.sees_names:
+        alias = pseudonym(subject_id, key)
+        return alias, alias
+    return subject_id, label

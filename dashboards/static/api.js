@@ -105,11 +105,15 @@ export function getAgentExposureToday(agentId, day) {
   return request("GET", `agents/${encodeURIComponent(agentId)}/exposure/today${query}`);
 }
 
-/** The weak signals of a scope and period; the server computes them on request, hence the reports' timeout. */
-export function getSignals({ site, crew, from, to }) {
+/**
+ * The weak signals of a scope and period, their meanings in `lang` ("fr" or "en"); the server computes them on
+ * request, hence the reports' timeout.
+ */
+export function getSignals({ site, crew, from, to, lang }) {
   const params = new URLSearchParams({ from, to });
   if (site) params.set("site", site);
   if (crew) params.set("crew", crew);
+  if (lang) params.set("lang", lang);
   return request("GET", `signals?${params}`, undefined, REPORT_TIMEOUT_MS);
 }
 

@@ -1,8 +1,9 @@
 // One weak signal as a card of the signals view (signals.js): what moved (metric and unit), for whom (a crew,
 // a site, a robot, or one agent — marked "individual"), from its baseline to its recent level, how large and
 // how sure the change is in words and numbers (never by colour alone), when it was first flagged, what it
-// means (the server's sentence, shown as sent), and the daily values as a small chart against the baseline and
-// recent levels, with the same numbers in a table for screen readers.
+// means (the server's sentence, shown as sent, in the language it was asked in: GET /api/v1/signals?lang=), and
+// the daily values as a small chart against the baseline and recent levels, with the same numbers in a table
+// for screen readers.
 
 import { dataTable, lineChart } from "./chart.js";
 import { el } from "./dom.js";
@@ -54,16 +55,23 @@ function percent(confidence) {
   return formatNumber(confidence * 100, 1);
 }
 
+/** The translated unit when it is a word the catalogue has ("per day"), else the server's as sent ("bpm"). */
+function unitName(unit) {
+  return unit && has(`signals.unit.${unit}`) ? t(`signals.unit.${unit}`) : unit;
+}
+
 function withUnit(value, unit) {
   const number = formatNumber(value, 1);
-  return unit && value !== null && value !== undefined ? `${number} ${unit}` : number;
+  return unit && value !== null && value !== undefined ? `${number} ${unitName(unit)}` : number;
 }
 
 /**
  * The card of `item` (one element of the API's `items`); `id` is unique on the page (for its chart's ids);
- * `span` is the view's period {from, to} (YYYY-MM-DD), the time axis every card shares.
+ * `span` is the view's period {from, to} (YYYY-MM-DD), the time axis every card shares; `meaningLang` the
+ * language the server wrote the meanings in (the answer's `lang`), marked on the sentence for screen readers
+ * while a language switch is being fetched (WCAG 3.1.2, language of parts).
  */
-export function drawSignalCard(item, id, span) {
+export function drawSignalCard(item, id, span, meaningLang) {
   const key = `${item.kind}/${item.subject_kind}/${item.subject_id}/${item.metric}`;
   const metric = metricName(item.metric);
   const titleId = `${id}-title`;
@@ -79,7 +87,7 @@ export function drawSignalCard(item, id, span) {
       subjectId: item.subject_id, metric: item.metric } },
   el("header", { class: "signals-card__head" },
     el("h3", { id: titleId, class: "signals-card__title" },
-      item.unit ? t("signals.metric_unit", { metric, unit: item.unit }) : metric),
+      item.unit ? t("signals.metric_unit", { metric, unit: unitName(item.unit) }) : metric),
     el("span", { class: `signals-badge signals-badge--${item.flagged ? "flagged" : "watch"}`,
       "data-testid": "signal-state" }, t(item.flagged ? "signals.flagged" : "signals.not_flagged")),
     individual
@@ -99,7 +107,10 @@ export function drawSignalCard(item, id, span) {
     fact("first_flagged", item.first_flagged
       ? el("time", { datetime: item.first_flagged }, dayFormat({ dateStyle: "long" }).format(dayMs(item.first_flagged)))
       : t("signals.never_flagged"))),
-  item.meaning ? el("p", { class: "signals-card__meaning", "data-testid": "signal-meaning" }, item.meaning) : null,
+  item.meaning
+    ? el("p", { class: "signals-card__meaning", "data-testid": "signal-meaning", lang: meaningLang ?? null },
+      item.meaning)
+    : null,
   drawTrend(item, id, key, metric, span));
 }
 
@@ -135,7 +146,8 @@ function drawTrend(item, id, key, metric, span) {
   const table = dataTable({
     summary: t("signals.show_data"),
     caption: t("signals.data_caption", { metric }),
-    columns: [t("signals.day"), item.unit ? t("signals.metric_unit", { metric, unit: item.unit }) : metric],
+    columns: [t("signals.day"),
+      item.unit ? t("signals.metric_unit", { metric, unit: unitName(item.unit) }) : metric],
     rows: series.map((point) => [long.format(dayMs(point.day)), formatNumber(point.value, 1)]),
     note: null,
   });

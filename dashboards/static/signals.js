@@ -4,6 +4,8 @@
 // and the site's named readers; groups under the minimum size withheld): this view draws what it is given.
 // Its address is #/signals, with the filters in the query part (#/signals?site=paris&crew=c1&weeks=12), so
 // Back closes it and a link reopens the same view. No polling: these are trends over days, refreshed on demand.
+// The meanings are the server's sentences, asked for in the page's language (?lang=fr|en): a language switch
+// redraws the view at once and asks again for the meanings in the new language.
 //
 // The cards themselves are drawn by signals-card.js.
 
@@ -11,7 +13,7 @@ import * as api from "./api.js";
 import { drawSignalCard, signalOrder } from "./signals-card.js";
 import { el, fill, query } from "./dom.js";
 import { formatNumber, textOrder } from "./format.js";
-import { locale, t } from "./i18n.js";
+import { lang, locale, t } from "./i18n.js";
 import { state } from "./state.js";
 
 const ROUTE = /^#\/signals(?:\?(.*))?$/;
@@ -22,7 +24,7 @@ const DAY_MS = 86_400_000;
 const dialog = query("signals-page");
 let parts = null; // the view's fixed elements, built once by wireSignalsPage
 
-// The open view: {filters, opener, data, error, loading, appliedSeq}; null when closed.
+// The open view: {filters, opener, data, error, loading, appliedSeq, askedLang}; null when closed.
 let view = null;
 let requestSeq = 0;
 let pushedHash = false; // the view's address has its own history entry: closing it goes back
@@ -82,11 +84,16 @@ export function openSignalsPage() {
   if (!ROUTE.test(location.hash)) location.hash = "#/signals";
 }
 
-/** Redraws the open view: everything after a language change (`force`), else its filters if the crews changed. */
+/**
+ * Redraws the open view: everything after a language change (`force`), and asks the server again for the
+ * meanings in the new language; else its filters if the crews changed.
+ */
 export function renderSignalsPage(force) {
   if (!view) return;
-  if (force) drawAll();
-  else if (view.crews !== state.crews) drawFilters();
+  if (force) {
+    drawAll();
+    if (view.askedLang !== lang()) load();
+  } else if (view.crews !== state.crews) drawFilters();
 }
 
 function filtersFromHash() {
@@ -126,7 +133,8 @@ function route(event) {
     // Opened by a change of address (the header link, or openSignalsPage): the browser added a history
     // entry, so closing goes back to it. Loaded on #/signals: there is nothing to go back to.
     pushedHash = Boolean(event);
-    view = { filters, opener: document.activeElement, data: null, error: null, loading: false, appliedSeq: 0 };
+    view = { filters, opener: document.activeElement, data: null, error: null, loading: false, appliedSeq: 0,
+      askedLang: null };
     drawAll();
     if (!dialog.open) dialog.showModal();
     parts.title.focus();
@@ -176,11 +184,12 @@ async function load() {
   const seq = ++requestSeq;
   const { site, crew, weeks } = current.filters;
   current.loading = true;
+  current.askedLang = lang();
   drawStatus();
   let data = null;
   let error = null;
   try {
-    data = await api.getSignals({ site, crew, ...period(weeks) });
+    data = await api.getSignals({ site, crew, lang: current.askedLang, ...period(weeks) });
   } catch (caught) {
     error = caught;
   }
@@ -275,7 +284,7 @@ function drawBody() {
   // Redrawn on a refresh: keep the tables a reader opened open.
   const openTables = new Set([...parts.list.querySelectorAll("details[open]")].map((d) => d.dataset.key));
   const span = data ? { from: data.from, to: data.to } : null;
-  fill(parts.list, ...items.map((item, index) => drawSignalCard(item, `signal-${index}`, span)));
+  fill(parts.list, ...items.map((item, index) => drawSignalCard(item, `signal-${index}`, span, data?.lang)));
   for (const details of parts.list.querySelectorAll("details")) details.open = openTables.has(details.dataset.key);
 }
 

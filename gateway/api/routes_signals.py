@@ -1,10 +1,11 @@
 """Weak signals (issue 9): the signals of a scope and period, the weekly report, the sites' signal readers.
 
-Who sees what (privacy by design, docs/privacy.md): crew, site and robot signals are for safety officers
-(every crew) and supervisors (their own crews' crew and robot signals, never individual ones: no ranking of
-their agents); an individual signal is for the agent themself and for the people named signal readers of the
-agent's site, pseudonymised unless they may see names; groups smaller than ``signals_min_group_size`` are
-withheld and counted. Every read is written to the audit log by the access guard (gateway/api/security.py).
+Who sees what (privacy by design, docs/privacy.md) is decided by services/access.py (``may_read_signal``,
+``shown_signal_subject``): crew, site and robot signals for safety officers and admins, a supervisor's own crews'
+crew and robot signals, an individual signal for the agent themself and the site's named signal readers,
+pseudonymised unless they may see names; groups smaller than ``signals_min_group_size`` are withheld and counted
+(services/signals/privacy.py). This module reads, adapts and delegates. Every read is written to the audit log by
+the access guard (gateway/api/security.py). Meanings are in the asked language (services/signals/meanings.py).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from gateway.api.security import PrincipalDep
 from gateway.db import access_store, signals_queries
 from gateway.db.signals_queries import Scope, Subject
 from gateway.reports import signals_report
-from services.access import Principal, Role, pseudonym
+from gateway.reports.i18n import Lang
+from services.access import Principal, Role, may_read_signal, shown_signal_subject
 from services.signals.detect import detect
-from services.signals.model import Signal, SubjectKind
+from services.signals.model import Signal
 from services.signals.params import DEFAULT_PARAMS
 from services.signals.privacy import visible
 
@@ -38,31 +40,11 @@ requested period still has its subjects' baselines (30 valid days) behind it."""
 IdPath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def may_read(principal: Principal, signal: Signal, subject: Subject | None, reader_sites: Collection[str]) -> bool:
-    """Whether the signal is for this principal at all (the minimum group size is applied after)."""
-    individual = signal.subject_kind is SubjectKind.AGENT
-    # Issue 9, privacy by design: an individual signal goes to the agent themself and to the people named for
-    # the site (signal_readers), nobody else — not even an admin, who may name themself (audited) if need be.
-    if principal.role in (Role.ADMIN, Role.SAFETY_OFFICER):
-        return not individual or (subject is not None and subject.site_id in reader_sites)
-    if principal.role is Role.SUPERVISOR:
-        if signal.subject_kind is SubjectKind.CREW:
-            return signal.subject_id in principal.crew_ids
-        if signal.subject_kind is SubjectKind.ROBOT:
-            return subject is not None and subject.crew_id in principal.crew_ids
-        return False
-    if principal.role is Role.AGENT:
-        return individual and principal.agent_id is not None and signal.subject_id == principal.agent_id
-    return False
-
-
-def shown_subject(principal: Principal, signal: Signal, subject: Subject | None, key: bytes) -> tuple[str, str | None]:
-    """The subject's id and label as the principal may see them: agents pseudonymised unless names are allowed."""
-    label = subject.label if subject else None
-    if signal.subject_kind is SubjectKind.AGENT and not principal.sees_names:
-        alias = pseudonym(signal.subject_id, key)
-        return alias, alias
-    return signal.subject_id, label
+def _readable(principal: Principal, signal: Signal, subject: Subject | None, reader_sites: Collection[str]) -> bool:
+    """services.access.may_read_signal on the signal and where its subject belongs (unknown: None)."""
+    site_id, crew_id = (subject.site_id, subject.crew_id) if subject else (None, None)
+    return may_read_signal(principal, signal.subject_kind, signal.subject_id, site_id=site_id, crew_id=crew_id,
+                           reader_sites=reader_sites)  # fmt: skip
 
 
 async def _scope(conn: ConnDep, principal: Principal, site: str | None, crew: str | None) -> Scope:
@@ -78,8 +60,9 @@ async def _scope(conn: ConnDep, principal: Principal, site: str | None, crew: st
 
 
 async def signals_for(conn: ConnDep, settings: SettingsDep, principal: Principal, scope: Scope, start: date,
-                      end: date) -> dict[str, Any]:  # fmt: skip
-    """The signals of the scope over [start, end] that this principal may read, and how many were withheld.
+                      end: date, lang: Lang) -> dict[str, Any]:  # fmt: skip
+    """The signals of the scope over [start, end] that this principal may read, and how many were withheld; each
+    signal's meaning in ``lang``.
 
     Their inputs go back ``HISTORY`` before ``end`` (a signal's series may start before ``start``).
     """
@@ -95,13 +78,18 @@ async def signals_for(conn: ConnDep, settings: SettingsDep, principal: Principal
     def subject_of(s: Signal) -> Subject | None:
         return data.subjects.get((s.subject_kind.value, s.subject_id))
 
-    mine = [s for s in found if may_read(principal, s, subject_of(s), sites)]
+    def shown_as(s: Signal) -> tuple[str, str | None]:
+        subject = subject_of(s)
+        return shown_signal_subject(principal, s.subject_kind, s.subject_id, subject.label if subject else None,
+                                    settings.pseudonym_key)  # fmt: skip
+
+    mine = [s for s in found if _readable(principal, s, subject_of(s), sites)]
     shown, withheld = visible(mine, min_group_size=settings.signals_min_group_size,
-                              individual_allowed=lambda s: may_read(principal, s, subject_of(s), sites))  # fmt: skip
-    items = [signals_report.signal_json(s, *shown_subject(principal, s, subject_of(s), settings.pseudonym_key))
-             for s in shown]  # fmt: skip
-    return {"from": start.isoformat(), "to": end.isoformat(), "min_group_size": settings.signals_min_group_size,
-            "withheld": withheld, "items": signals_report.ordered(items)}  # fmt: skip
+                              individual_allowed=lambda s: _readable(principal, s, subject_of(s), sites))  # fmt: skip
+    items = [signals_report.signal_json(s, *shown_as(s), lang) for s in shown]
+    return {"from": start.isoformat(), "to": end.isoformat(), "lang": lang,
+            "min_group_size": settings.signals_min_group_size, "withheld": withheld,
+            "items": signals_report.ordered(items)}  # fmt: skip
 
 
 @router.get("/signals")
@@ -109,10 +97,13 @@ async def list_signals(conn: ConnDep, settings: SettingsDep, principal: Principa
                        site: str | None = None, crew: str | None = None,
                        start: Annotated[date | None, Query(alias="from", description="first local day")] = None,
                        end: Annotated[date | None, Query(alias="to", description="last local day (default today)")]
-                       = None) -> dict[str, Any]:  # fmt: skip
+                       = None,
+                       lang: Annotated[Lang, Query(description="language of the meanings")] = "fr"
+                       ) -> dict[str, Any]:  # fmt: skip
     """Weak signals: trends with a baseline, an effect size and a confidence, per agent, crew, site and robot.
 
-    Not a diagnosis and not a ranking: each item says what it measures and what it may mean.
+    Not a diagnosis and not a ranking: each item says what it measures and what it may mean (``meaning``, in
+    ``lang``: French by default, English on request).
     """
     end = end or now.astimezone(ZoneInfo(settings.site_timezone)).date()
     start = start or end - DEFAULT_SPAN
@@ -121,7 +112,7 @@ async def list_signals(conn: ConnDep, settings: SettingsDep, principal: Principa
     if end - start > MAX_SPAN:
         raise HTTPException(422, "at most 366 days")
     scope = await _scope(conn, principal, site, crew)
-    return await signals_for(conn, settings, principal, scope, start, end)
+    return await signals_for(conn, settings, principal, scope, start, end, lang)
 
 
 @router.get("/reports/signals", response_model=None)
@@ -129,15 +120,16 @@ async def signals_weekly_report(conn: ConnDep, settings: SettingsDep, principal:
                                 week: Annotated[str, Query(description="ISO week, YYYY-Www")],
                                 site: str | None = None, crew: str | None = None,
                                 format: Literal["json", "csv", "pdf"] = "csv",
-                                lang: Literal["fr", "en"] = "fr") -> dict[str, Any] | Response:  # fmt: skip
-    """The weekly signals report for safety officers: CSV (one row per signal) or PDF (trend plots, meanings)."""
+                                lang: Lang = "fr") -> dict[str, Any] | Response:  # fmt: skip
+    """The weekly signals report for safety officers: CSV (one row per signal) or PDF (trend plots, meanings),
+    with the meanings in the report's language."""
     try:
         monday, sunday = signals_report.week_period(week)
         start, end = signals_report.report_span(week)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     scope = await _scope(conn, principal, site, crew)
-    body = await signals_for(conn, settings, principal, scope, start, end)
+    body = await signals_for(conn, settings, principal, scope, start, end, lang)
     subject = crew or site or ("tous sites" if lang == "fr" else "all sites")
     name = f"vigie-signals-{subject}-{week}".replace(" ", "-")
     if format == "csv":
@@ -150,7 +142,7 @@ async def signals_weekly_report(conn: ConnDep, settings: SettingsDep, principal:
     return {"week": week, "subject": subject, **body}
 
 
-def _pdf(subject: str, week: str, period: tuple[date, date], body: dict[str, Any], lang: str,
+def _pdf(subject: str, week: str, period: tuple[date, date], body: dict[str, Any], lang: Lang,
          generated_at: datetime) -> bytes:  # fmt: skip
     """Render in a worker thread; matplotlib is imported there, on the first PDF only."""
     from gateway.reports import pdf_signals

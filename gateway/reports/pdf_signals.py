@@ -31,10 +31,16 @@ from gateway.reports.pdf_layout import (
     rect_in,
     text,
 )
+from services.signals import meanings
 
 Page = Callable[[Figure], None]
 PANEL_H_IN = 3.3
 PANELS_PER_PAGE = 3
+PLOT_H_IN = 2.1
+MEANING_TOP_IN = 2.83
+"""Baseline of the meaning's first line, from the panel's top: under the plot's tick labels."""
+MEANING_LINE_IN = 0.11
+MEANING_LINES = 5
 _WRAP = 150
 
 _INTRO: dict[Lang, tuple[str, list[tuple[str, str]]]] = {
@@ -96,6 +102,10 @@ _WORDS: dict[str, tuple[str, str]] = {
     "figures": ("référence {b} · récent {r} {u} · effet {e} · confiance {c} % · groupe {g}",
                 "baseline {b} · recent {r} {u} · effect {e} · confidence {c} % · group {g}"),
     "baseline": ("référence", "baseline"),
+    "agent": ("agent", "agent"),
+    "crew": ("équipe", "crew"),
+    "site": ("site", "site"),
+    "robot": ("robot", "robot"),
     "recent": ("récent", "recent"),
     "count": ("{n} signaux, dont {f} levés (les signaux levés sont tracés).",
               "{n} signals, {f} flagged (flagged signals are plotted)."),
@@ -159,16 +169,18 @@ def _draw_panels(fig: Figure, items: Sequence[Mapping[str, Any]], lang: Lang) ->
 
 
 def _panel(fig: Figure, item: Mapping[str, Any], lang: Lang, top_in: float) -> None:
-    """Heading (what, who), figures, the trend plot, and the meaning, in PANEL_H_IN inches."""
+    """Heading (what, who), figures, the trend plot, and the meaning (already in ``lang``), in PANEL_H_IN inches."""
     who = item["subject_label"] or item["subject_id"]
-    text(fig, MARGIN_IN, top_in + 0.12, f"{item['metric']} — {item['subject_kind']} {who}", 8.5, "bold")
+    what = meanings.label(item["kind"], lang)
+    text(fig, MARGIN_IN, top_in + 0.12, f"{what} — {_w(item['subject_kind'], lang)} {who}", 8.5, "bold")
+    unit = meanings.unit_label(item["unit"], lang)
     first = item["first_flagged"]
     state = _w("flagged", lang, day=long_date(date.fromisoformat(first), lang)) if first else _w("not_flagged", lang)
-    figures = _w("figures", lang, b=num(item["baseline"], 2, lang), r=num(item["recent"], 2, lang), u=item["unit"],
+    figures = _w("figures", lang, b=num(item["baseline"], 2, lang), r=num(item["recent"], 2, lang), u=unit,
                  e=num(item["effect_size"], 1, lang), c=num(100 * item["confidence"], 0, lang),
                  g=item["group_size"])  # fmt: skip
     text(fig, MARGIN_IN, top_in + 0.3, f"{state} · {figures}", 6.8, color=MUTED)
-    ax = fig.add_axes(rect_in(MARGIN_IN + 0.45, top_in + 0.45, CONTENT_W_IN - 0.6, 2.2))
+    ax = fig.add_axes(rect_in(MARGIN_IN + 0.45, top_in + 0.45, CONTENT_W_IN - 0.6, PLOT_H_IN))
     days = [date.fromisoformat(p["day"]) for p in item["series"]]
     day0 = days[0] if days else date.min
     xs = [(d - day0).days for d in days]  # days since the first: plain numbers for the axis
@@ -177,7 +189,7 @@ def _panel(fig: Figure, item: Mapping[str, Any], lang: Lang, top_in: float) -> N
     ax.axhline(item["recent"], color="#c0392b", ls="-", lw=0.9, label=_w("recent", lang))
     if first:
         ax.axvline((date.fromisoformat(first) - day0).days, color="#c0392b", ls=":", lw=0.8)
-    ax.set_ylabel(item["unit"], fontsize=6.5)
+    ax.set_ylabel(unit, fontsize=6.5)
     ax.tick_params(labelsize=6)
     if days:
         step = max(1, len(days) // 8)
@@ -185,6 +197,14 @@ def _panel(fig: Figure, item: Mapping[str, Any], lang: Lang, top_in: float) -> N
     ax.legend(fontsize=6, loc="upper left", frameon=False)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
-    meaning = textwrap.wrap(item["meaning"], _WRAP)[:3]
-    for i, chunk in enumerate(meaning):
-        text(fig, MARGIN_IN, top_in + 2.95 + 0.12 * i, chunk, 6.8)
+    for i, chunk in enumerate(meaning_lines(item["meaning"])):
+        text(fig, MARGIN_IN, top_in + MEANING_TOP_IN + MEANING_LINE_IN * i, chunk, 6.8)
+
+
+def meaning_lines(meaning: str) -> list[str]:
+    """The meaning wrapped to the panel: whole up to MEANING_LINES lines (the French ones run to five), else cut
+    with an ellipsis rather than drawn over the next panel. Never broken at a hyphen: "R4431-2", "écart-type"."""
+    lines = textwrap.wrap(meaning, _WRAP, break_on_hyphens=False)
+    if len(lines) <= MEANING_LINES:
+        return lines
+    return [*lines[: MEANING_LINES - 1], textwrap.shorten(lines[MEANING_LINES - 1], _WRAP - 2, placeholder="") + " …"]

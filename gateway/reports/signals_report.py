@@ -1,7 +1,8 @@
 """Weak signals as the API and the weekly report show them: JSON items, the report's week, the CSV.
 
-Pure: signals (services/signals/model.py) and their subjects' labels in, dicts and bytes out. The PDF is drawn
-by gateway/reports/pdf_signals.py from the same items.
+Pure: signals (services/signals/model.py) and their subjects' labels in, dicts and bytes out. Each item's
+``meaning`` is written in the reader's language by services/signals/meanings.py. The PDF is drawn by
+gateway/reports/pdf_signals.py from the same items.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from gateway.reports.i18n import Lang
+from services.signals.meanings import meaning
 from services.signals.model import Signal
 
 BASELINE_WEEKS = 8
@@ -49,8 +52,9 @@ def _round(value: float, digits: int = 3) -> float:
     return round(float(value), digits)
 
 
-def signal_json(signal: Signal, subject_id: str, subject_label: str | None) -> dict[str, Any]:
-    """One signal as ``GET /api/v1/signals`` returns it; the subject as the caller may see it."""
+def signal_json(signal: Signal, subject_id: str, subject_label: str | None, lang: Lang) -> dict[str, Any]:
+    """One signal as ``GET /api/v1/signals`` returns it; the subject as the caller may see it, the meaning in
+    ``lang``."""
     return {
         "kind": signal.kind, "subject_kind": signal.subject_kind.value, "subject_id": subject_id,
         "subject_label": subject_label, "metric": signal.metric, "unit": signal.unit, "direction": signal.direction,
@@ -58,7 +62,7 @@ def signal_json(signal: Signal, subject_id: str, subject_label: str | None) -> d
         "effect_size": _round(signal.effect_size, 2), "confidence": _round(signal.confidence),
         "flagged": signal.flagged,
         "first_flagged": signal.first_flagged.isoformat() if signal.first_flagged else None,
-        "group_size": signal.group_size, "meaning": signal.meaning,
+        "group_size": signal.group_size, "meaning": meaning(signal, lang),
         "series": [{"day": p.day.isoformat(), "value": _round(p.value)} for p in signal.series],
     }  # fmt: skip
 

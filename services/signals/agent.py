@@ -12,50 +12,20 @@ from datetime import date
 from services.exposure.annual import night_threshold_nights
 from services.exposure.night import counts_as_night
 from services.signals.build import Metric, Subject, run_signal, trend_signal
-from services.signals.model import AgentDay, DayValue, Signal, SubjectKind
+from services.signals.model import AgentDay, DayValue, NightYear, Signal, SubjectKind
 from services.signals.params import SignalParams, TrendParams
 
-RESTING_HR = Metric(
-    "resting_hr_drift", "resting_hr_bpm", "bpm", "up", "Resting heart rate",
-    "A resting heart rate creeping up over weeks is a classic marker of accumulated fatigue, poor recovery or "
-    "illness (Buchheit 2014); worth a conversation and, if it persists, the occupational physician.")
-WORKING_HR = Metric(
-    "working_hr_drift", "working_hr_bpm", "bpm", "up", "Working heart rate",
-    "The same work costing more heart beats means a heavier cardiovascular load (heat, pace, deconditioning): "
-    "look at the work and the breaks before the person.")
-HR_RECOVERY = Metric(
-    "hr_recovery_slowing", "hr_recovery_bpm", "bpm", "down", "Heart-rate drop 2 min after lifting bursts",
-    "A heart rate that comes down less after effort is a recognised marker of fatigue and cardiovascular strain "
-    "(Cole et al. 1999, NEJM 341:1351; Buchheit 2014): the recovery between efforts is getting shorter than needed.")
-HIGH_STRAIN = Metric(
-    "high_strain_minutes", "high_strain_min", "min", "up", "Minutes of high physiological strain (PSI ≥ 7)",
-    "More minutes per shift at a Physiological Strain Index of 7 or more (Moran et al. 1998) means the body is "
-    "more often near its limits: heat, pace or load to reduce.")
-NOISE_RUN = Metric(
-    "noise_consecutive_days", "noise_lex_db", "dB(A)", "up", "Daily noise exposure LEX,8h",
-    "Day after day over the lower action value of 80 dB(A) (R4431-2, ISO 9612): hearing protection must be "
-    "available and used, and the noise sources looked at; at 85 dB(A) protection is compulsory.")
-HAV_RUN = Metric(
-    "hav_consecutive_days", "hav_points", "points", "up", "Daily hand-arm vibration points",
-    "Day after day over the exposure action value of 100 points (A(8) 2.5 m/s², ISO 5349-1, Directive 2002/44/EC): "
-    "tools, rotation and health surveillance are due.")
-HAV_RISING = Metric(
-    "hav_points_rising", "hav_points", "points", "up", "Daily hand-arm vibration points",
-    "Vibration points rising week after week bring the agent nearer the 100-point action value and the 400-point "
-    "limit (HSE, ISO 5349-1): check the tools' condition and the task rotation.")
-STUMBLES = Metric(
-    "stumbles", "stumbles", "per day", "up", "Suspected falls cancelled by the wearer",
-    "More stumbles than usual are near misses: the ground, the footwear, the load carried or fatigue; "
-    "a fall often follows them.")
-LIFTS = Metric(
-    "heavy_lifts_per_hour", "lifts_ge_25kg_per_h", "per h", "up", "Lifts of 25 kg or more per hour",
-    "More heavy lifts per hour than usual for this agent: NF X35-109 puts 25 kg as the habitual carrying limit; "
-    "repeated, they drive back injuries — look at handling aids and the sharing of the load.")
-TONNAGE = Metric(
-    "tonnage_vs_crew", "tonnage_share_of_crew_median", "× crew median", "up",
-    "Tonnage handled / median of the rest of the crew",
-    "This agent now handles a larger share of the crew's load than before: check how the work is shared out "
-    "(NF X35-109 cumulative tonnage) before it becomes an injury.")
+RESTING_HR = Metric("resting_hr_drift", "resting_hr_bpm", "bpm", "up")
+WORKING_HR = Metric("working_hr_drift", "working_hr_bpm", "bpm", "up")
+HR_RECOVERY = Metric("hr_recovery_slowing", "hr_recovery_bpm", "bpm", "down")
+HIGH_STRAIN = Metric("high_strain_minutes", "high_strain_min", "min", "up")
+NOISE_RUN = Metric("noise_consecutive_days", "noise_lex_db", "dB(A)", "up")
+HAV_RUN = Metric("hav_consecutive_days", "hav_points", "points", "up")
+HAV_RISING = Metric("hav_points_rising", "hav_points", "points", "up")
+STUMBLES = Metric("stumbles", "stumbles", "per day", "up")
+LIFTS = Metric("heavy_lifts_per_hour", "lifts_ge_25kg_per_h", "per h", "up")
+TONNAGE = Metric("tonnage_vs_crew", "tonnage_share_of_crew_median", "× crew median", "up")
+NIGHT_WORK_KIND = "night_work_projection"
 
 
 def _series(days: Sequence[AgentDay], value: Callable[[AgentDay], float | None]) -> list[DayValue]:
@@ -169,11 +139,7 @@ def night_projection(year_days: Sequence[AgentDay], subject: Subject, until: dat
     for day, night in worked:
         counted += int(night)
         series.append(DayValue(day, float(counted)))
-    state_word = "flagged" if first else "not flagged"
-    meaning = (f"Night work: {so_far} nights so far in {year}, about {projected:.0f} projected by 31 December against "
-               f"the D4163-2 threshold of {threshold} ({chance:.0%} likely to reach it, {state_word}). Beyond the "
-               f"threshold night work is a declared risk factor: plan the rota so the nights are shared out.")
-    return Signal(kind="night_work_projection", subject_kind=subject.kind, subject_id=subject.id,
+    return Signal(kind=NIGHT_WORK_KIND, subject_kind=subject.kind, subject_id=subject.id,
                   metric="nights_per_year", unit="nights", direction="up", baseline=float(so_far), recent=projected,
                   effect_size=effect, confidence=chance, flagged=first is not None, first_flagged=first,
-                  group_size=1, meaning=meaning, series=tuple(series))
+                  group_size=1, series=tuple(series), facts=(NightYear(year, threshold),))

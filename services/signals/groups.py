@@ -11,36 +11,25 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from services.signals.build import Metric, Subject, run_signal, trend_signal
-from services.signals.model import AgentDay, DayValue, HeatEpisode, RobotDay, Signal, SubjectKind
+from services.signals.model import AgentDay, DayValue, Fact, HeatEpisode, PeakHour, RobotDay, Signal, SubjectKind
 from services.signals.params import SignalParams
 
-HEAT = Metric(
-    "heat_strain_recurring", "heat_strain_episodes", "per day", "up", "Heat-strain episodes per worked day",
-    "Heat strain keeps recurring on this round: change the hours (the peak hour is given), add shade, water and "
-    "breaks — heat illness follows repeated strain, not only heat waves.")
-CREW_NOISE = Metric(
-    "crew_noise_over_action", "share_over_80_dba", "share", "up", "Share of the crew over 80 dB(A) LEX,8h",
-    "The crew is over the lower noise action value (80 dB(A), R4431-2) day after day: a collective measure is due "
-    "(quieter equipment, distance, rotation), not only ear plugs.")
-NEAR_MISSES = Metric(
-    "robot_near_misses", "protective_stops_and_slowdowns_per_h", "per h", "up",
-    "Robot protective stops and slow-downs for people per hour of work",
-    "Robots stop or slow down for people more often: people and robots share the space more than planned "
-    "(ISO/TS 15066, ISO 10218-2) — review the routes, the zones and the timing before a contact happens.")
-SITE_STUMBLES = Metric(
-    "site_stumbles", "stumbles_per_agent_day", "per agent-day", "up", "Stumbles per agent-day on the site",
-    "More stumbles across the site: the ground, the lighting or the weather is making people trip; falls follow.")
+HEAT = Metric("heat_strain_recurring", "heat_strain_episodes", "per day", "up")
+CREW_NOISE = Metric("crew_noise_over_action", "share_over_80_dba", "share", "up")
+NEAR_MISSES = Metric("robot_near_misses", "protective_stops_and_slowdowns_per_h", "per h", "up")
+SITE_STUMBLES = Metric("site_stumbles", "stumbles_per_agent_day", "per agent-day", "up")
 
 MIN_AGENTS_MEASURED = 3
 """A crew-day's share over the action value needs at least three measured agents to mean anything."""
 
 
-def _peak_hour(episodes: Sequence[HeatEpisode], since: date | None) -> str:
+def _peak_hour(episodes: Sequence[HeatEpisode], since: date | None) -> tuple[Fact, ...]:
+    """The local hour most of the recent episodes fell in (none without a recent episode): when to act."""
     hours = Counter(e.hour for e in episodes if since is None or e.day >= since)
     if not hours:
-        return ""
+        return ()
     hour, count = hours.most_common(1)[0]
-    return f"; most episodes recently between {hour:02d}:00 and {(hour + 1) % 24:02d}:00 ({count})"
+    return (PeakHour(hour, count),)
 
 
 def heat_signals(days_by_group: Mapping[tuple[SubjectKind, str], Sequence[date]],
@@ -59,7 +48,7 @@ def heat_signals(days_by_group: Mapping[tuple[SubjectKind, str], Sequence[date]]
         series = [DayValue(day, float(per_day.get(day, 0))) for day in worked]
         recent_from = series[-params.heat.recent_days].day if len(series) >= params.heat.recent_days else None
         signal = trend_signal(HEAT, Subject(key[0], key[1], sizes[key]), series, params.heat, params,
-                              extra=_peak_hour(group_episodes, recent_from))
+                              facts=_peak_hour(group_episodes, recent_from))
         if signal is not None:
             signals.append(signal)
     return signals

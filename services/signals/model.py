@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, TypeVar
 
 
 class SubjectKind(StrEnum):
@@ -75,6 +75,37 @@ class DayValue:
 
 
 @dataclass(frozen=True, slots=True)
+class RunOver:
+    """The run-of-days rule was met: ``days`` valid days in a row over the action value, ``start`` to ``end``."""
+
+    days: int
+    start: date
+    end: date
+
+
+@dataclass(frozen=True, slots=True)
+class PeakHour:
+    """The local hour most recent heat-strain episodes fell in (``hour``:00 to ``hour`` + 1:00), and how many."""
+
+    hour: int
+    episodes: int
+
+
+@dataclass(frozen=True, slots=True)
+class NightYear:
+    """The calendar year a night-work projection is about and its D4163-2 threshold (``night_threshold_nights``)."""
+
+    year: int
+    threshold_nights: int
+
+
+Fact = RunOver | PeakHour | NightYear
+"""What a signal's sentence needs beyond its levels, effect and flag (services/signals/meanings.py)."""
+
+F = TypeVar("F", RunOver, PeakHour, NightYear)
+
+
+@dataclass(frozen=True, slots=True)
 class Signal:
     """A trend with a baseline: what it measures, how far it moved, how sure we are, and what it means.
 
@@ -82,7 +113,9 @@ class Signal:
     signed so that positive is the worrying direction. ``confidence``: 1 − p of a one-sided rank test between
     the baseline and the recent window. ``flagged``: the change-point test (one-sided CUSUM on the robust
     z-scores) crossed its decision interval and the effect is at least the minimum; ``first_flagged``: the day
-    it first did. ``group_size``: agents behind the figure (1 for an individual signal).
+    it first did. ``group_size``: agents behind the figure (1 for an individual signal). ``facts``: the figures
+    its sentence quotes besides those (the run of days, the heat peak hour, the night threshold); the sentence
+    itself, in French or English, is ``services.signals.meanings.meaning(signal, lang)``.
     """
 
     kind: str
@@ -98,5 +131,9 @@ class Signal:
     flagged: bool
     first_flagged: date | None
     group_size: int
-    meaning: str
     series: tuple[DayValue, ...] = ()
+    facts: tuple[Fact, ...] = ()
+
+    def fact(self, kind: type[F]) -> F | None:
+        """The signal's fact of this type, if it has one."""
+        return next((f for f in self.facts if isinstance(f, kind)), None)

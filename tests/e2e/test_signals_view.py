@@ -4,7 +4,9 @@ A real browser against the whole stack. Eight weeks of history cannot be lived t
 days are written straight into the stack's database, as the ledger and the minute tier would hold them: a
 crew of six whose noise exposure went over the action value in the last two weeks, one of them with a resting
 heart rate that stepped up at the same time, a crew of three with the same noise (too small a group to be
-shown), and a crew with nobody in it. The page is checked against what the API says about the same data.
+shown), and a crew with nobody in it. The page is checked against what the API says about the same data, in
+French and, once the language is switched, in English (the meanings are the server's, asked for in the page's
+language).
 Screenshots go to ``test-artifacts/signals-*.png``.
 """
 
@@ -130,10 +132,12 @@ def history(stack: Stack) -> Iterator[History]:
     yield History(big, small, empty, drifting, f"Dominique {drifting[-7:]}")
 
 
-def signals(stack: Stack, crew: str) -> dict[str, Any]:
-    """What the API answers for the crew over the view's default period (the last eight weeks, UTC days)."""
+def signals(stack: Stack, crew: str, lang: str = "fr") -> dict[str, Any]:
+    """What the API answers for the crew over the view's default period (the last eight weeks, UTC days), with
+    the meanings in ``lang``."""
     today = datetime.now(ZoneInfo("UTC")).date()
-    params = {"crew": crew, "from": (today - timedelta(days=HISTORY_DAYS)).isoformat(), "to": today.isoformat()}
+    params = {"crew": crew, "from": (today - timedelta(days=HISTORY_DAYS)).isoformat(), "to": today.isoformat(),
+              "lang": lang}  # fmt: skip
     response = stack.http.get("/api/v1/signals", params=params)
     response.raise_for_status()
     body: dict[str, Any] = response.json()
@@ -188,7 +192,11 @@ def test_a_flagged_crew_drift_shows_first_with_its_trend_and_meaning(
     card = card_of(view, crew_drift)
     expect(card).to_have_attribute("data-flagged", "true")
     expect(card.get_by_test_id("signal-state")).to_have_text("Dérive signalée")
-    expect(card.get_by_test_id("signal-meaning")).to_have_text(crew_drift["meaning"])
+    # The meaning is the server's French sentence (the page asked for ?lang=fr), marked as French.
+    meaning = card.get_by_test_id("signal-meaning")
+    expect(meaning).to_have_text(crew_drift["meaning"])
+    expect(meaning).to_have_text(re.compile(r" en référence, .+ ces derniers jours \(.+, signal levé\)"))
+    expect(meaning).to_have_attribute("lang", "fr")
     expect(card.get_by_test_id("signal-subject")).to_contain_text(f"{crew_drift['group_size']} agents")
     expect(card.get_by_test_id("signal-individual")).to_have_count(0)
     # Sizes and confidences in words and numbers, not by colour alone.
@@ -222,19 +230,36 @@ def test_a_flagged_crew_drift_shows_first_with_its_trend_and_meaning(
     agent_card = card_of(view, individual[0])
     expect(agent_card.get_by_test_id("signal-individual")).to_have_text("Individuel")
     expect(agent_card.get_by_test_id("signal-subject")).to_have_text(f"Agent : {history.drifting_name}")
+    agent_meaning = agent_card.get_by_test_id("signal-meaning")
+    expect(agent_meaning).to_have_text(re.compile(r" : \d+,\d\d \S+ en référence, \d+,\d\d \S+ ces derniers jours "
+                                                  r"\(\+\d+,\d écarts-types robustes, signal levé\)"))  # fmt: skip
 
-    toggle_language(page)
+    # Switching to English redraws the view and asks the server for the English meanings.
+    english = {(i["subject_id"], i["kind"]): i["meaning"] for i in signals(stack, history.big_crew, "en")["items"]}
+    with page.expect_response(lambda response: "/api/v1/signals?" in response.url and "lang=en" in response.url):
+        toggle_language(page)
     expect(page.get_by_test_id("signals-title")).to_have_text("Weak signals")
     expect(card.get_by_test_id("signal-state")).to_have_text("Drift flagged")
     expect(agent_card.get_by_test_id("signal-individual")).to_have_text("Individual")
-    expect(card.get_by_test_id("signal-meaning")).to_have_text(crew_drift["meaning"])  # the server's, as sent
+    expect(meaning).to_have_text(english[(crew_drift["subject_id"], crew_drift["kind"])])
+    expect(meaning).to_have_text(re.compile(r" at baseline, .+ recently \(.+, flagged\)"))
+    expect(meaning).to_have_attribute("lang", "en")
+    expect(agent_meaning).to_have_text(english[(individual[0]["subject_id"], individual[0]["kind"])])
+    expect(agent_meaning).to_have_text(re.compile(r": \d+\.\d\d \S+ at baseline, \d+\.\d\d \S+ recently "
+                                                  r"\(\+\d+\.\d robust sd, flagged\)"))  # fmt: skip
     page.screenshot(path=artifacts / "signals-en.png", full_page=True)
     check_accessibility(page, "signals-cards-en", artifacts)
 
     # Refreshed on demand only: the button asks again, and the same cards come back.
-    with page.expect_response(lambda response: "/api/v1/signals?" in response.url):
+    with page.expect_response(lambda response: "/api/v1/signals?" in response.url and "lang=en" in response.url):
         page.get_by_test_id("signals-refresh").click()
     expect(card.get_by_test_id("signal-state")).to_have_text("Drift flagged")
+
+    # And back to French: the French sentences again.
+    with page.expect_response(lambda response: "/api/v1/signals?" in response.url and "lang=fr" in response.url):
+        toggle_language(page)
+    expect(meaning).to_have_text(crew_drift["meaning"])
+    expect(meaning).to_have_attribute("lang", "fr")
 
 
 def test_a_crew_too_small_to_show_is_announced_as_withheld(

@@ -1,5 +1,6 @@
 """Weak signals through the API and the weekly report, on eight weeks of seeded ledger, minutes, alerts and robot
-states in a real TimescaleDB: the flagged subjects, who sees which signal, small groups withheld, the audit."""
+states in a real TimescaleDB: the flagged subjects, who sees which signal, small groups withheld, the audit, and
+the meanings in French by default or in English on request."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ import asyncio
 import csv
 import io
 import random
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
+from gateway import cli
 from gateway.db import ledger_store, signals_queries
 from gateway.db.signals_queries import Scope
 from gateway.runtime.mosquitto import MosquittoBroker
@@ -250,3 +254,44 @@ def test_the_night_work_projection_counts_the_nights_of_the_whole_year_not_only_
     body = signals(gateway, crew=BIG)
     night = next(i for i in body["items"] if i["subject_id"] == DRIFTER and i["kind"] == "night_work_projection")
     assert night["baseline"] == 60.0
+
+
+def drifter_meaning(items: Sequence[Mapping[str, Any]]) -> str:
+    meaning: str = next(i["meaning"] for i in items if i["subject_id"] == DRIFTER and i["kind"] == "resting_hr_drift")
+    return meaning
+
+
+def test_meanings_are_french_by_default_and_english_on_request(gateway: RunningGateway):
+    name_the_admin_a_reader(gateway)
+    french, english = signals(gateway, crew=BIG), signals(gateway, crew=BIG, lang="en")
+    assert french["lang"] == "fr" and english["lang"] == "en"
+    assert signals(gateway, crew=BIG, lang="fr")["items"] == french["items"]
+    fr_text, en_text = drifter_meaning(french["items"]), drifter_meaning(english["items"])
+    assert re.match(r"Fréquence cardiaque de repos : \d+,\d\d bpm en référence, \d+,\d\d bpm ces derniers jours "
+                    r"\(\+\d+,\d écarts-types robustes, signal levé\)\.", fr_text), fr_text  # fmt: skip
+    assert "médecin du travail" in fr_text
+    assert re.match(r"Resting heart rate: \d+\.\d\d bpm at baseline, \d+\.\d\d bpm recently "
+                    r"\(\+\d+\.\d robust sd, flagged\)\.", en_text), en_text  # fmt: skip
+    # Only the sentences change with the language: the figures, flags and order are the same.
+    assert [{**i, "meaning": ""} for i in french["items"]] == [{**i, "meaning": ""} for i in english["items"]]
+    refused = gateway.http.get("/api/v1/signals", params={"crew": BIG, "lang": "de"})
+    assert refused.status_code == 422
+    assert gateway.http.get("/api/v1/reports/signals", params={"week": "2026-W47", "lang": "de"}).status_code == 422
+
+
+def test_the_weekly_csv_and_the_cli_report_follow_the_report_language(gateway: RunningGateway, tmp_path: Path):
+    name_the_admin_a_reader(gateway)
+
+    def csv_rows(content: bytes) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+    week = {"week": "2026-W47", "crew": BIG}
+    french = csv_rows(gateway.http.get("/api/v1/reports/signals", params=week).content)
+    english = csv_rows(gateway.http.get("/api/v1/reports/signals", params={**week, "lang": "en"}).content)
+    assert drifter_meaning(french).startswith("Fréquence cardiaque de repos : ")
+    assert drifter_meaning(english).startswith("Resting heart rate: ")
+    assert [r["kind"] for r in french] == [r["kind"] for r in english]
+    out = tmp_path / "signals-en.csv"
+    assert cli.main(["report", "signals", "--week", "2026-W47", "--crew", BIG, "--format", "csv", "--lang", "en",
+                     "--api-url", gateway.http_url, "--token", gateway.token, "-o", str(out)]) == 0  # fmt: skip
+    assert csv_rows(out.read_bytes()) == english

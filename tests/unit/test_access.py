@@ -1,4 +1,5 @@
-"""Roles and scopes (services/access.py) and the refusal of placeholder secrets outside demo mode."""
+"""Roles and scopes (services/access.py), who reads which weak signal, and the refusal of placeholder secrets
+outside demo mode."""
 
 from __future__ import annotations
 
@@ -6,7 +7,18 @@ import pytest
 from pydantic import ValidationError
 
 from gateway.settings import Settings
-from services.access import Principal, Role, crew_filter, may_see_agent, may_see_subject, pseudonym, shown_name
+from services.access import (
+    Principal,
+    Role,
+    crew_filter,
+    may_read_signal,
+    may_see_agent,
+    may_see_subject,
+    pseudonym,
+    shown_name,
+    shown_signal_subject,
+)
+from services.signals.model import SubjectKind
 
 SUP = Principal("s", Role.SUPERVISOR, frozenset({"c1"}))
 AGENT = Principal("a", Role.AGENT, agent_id="ag1")
@@ -37,6 +49,65 @@ def test_pseudonyms_are_stable_keyed_and_hide_the_name():
     assert shown_name(OFFICER, "ag1", "Ana", b"k") == pseudonym("ag1", b"k")
     named = Principal("o", Role.SAFETY_OFFICER, names_allowed=True)
     assert shown_name(named, "ag1", "Ana", b"k") == "Ana" == shown_name(SUP, "ag1", "Ana", b"k")
+
+
+AGENT_KIND, CREW_KIND, SITE_KIND, ROBOT_KIND = SubjectKind.AGENT, SubjectKind.CREW, SubjectKind.SITE, SubjectKind.ROBOT
+ADMIN = Principal("ad", Role.ADMIN)
+
+
+def reads(principal: Principal, kind: SubjectKind, subject_id: str, site_id: str | None = "paris",
+          crew_id: str | None = "c1", reader_sites: frozenset[str] = frozenset()) -> bool:  # fmt: skip
+    return may_read_signal(principal, kind, subject_id, site_id=site_id, crew_id=crew_id, reader_sites=reader_sites)
+
+
+def test_an_agent_reads_their_own_individual_signals_and_nobody_else_s():
+    assert reads(AGENT, AGENT_KIND, "ag1")
+    assert not reads(AGENT, AGENT_KIND, "ag2")  # a colleague, even of the same crew and site
+    assert not reads(Principal("a", Role.AGENT), AGENT_KIND, "ag1")  # an agent account tied to no agent
+    for kind, subject in ((CREW_KIND, "c1"), (SITE_KIND, "paris"), (ROBOT_KIND, "r1")):
+        assert not reads(AGENT, kind, subject), kind  # group signals are for the staff
+
+
+def test_individual_signals_go_to_the_named_readers_of_the_agent_site_only():
+    for staff in (ADMIN, OFFICER):
+        assert reads(staff, AGENT_KIND, "ag1", reader_sites=frozenset({"paris"})), staff.role
+        assert not reads(staff, AGENT_KIND, "ag1"), staff.role  # not named: not even an admin
+        assert not reads(staff, AGENT_KIND, "ag1", reader_sites=frozenset({"lyon"})), staff.role
+        assert not reads(staff, AGENT_KIND, "ag1", site_id=None, reader_sites=frozenset({"paris"})), staff.role
+
+
+def test_admins_and_officers_read_every_crew_site_and_robot_signal_without_being_named():
+    for staff in (ADMIN, OFFICER):
+        for kind, subject in ((CREW_KIND, "c9"), (SITE_KIND, "lyon"), (ROBOT_KIND, "r9")):
+            assert reads(staff, kind, subject, site_id=None, crew_id=None), (staff.role, kind)
+
+
+def test_a_supervisor_reads_the_crew_and_robot_signals_of_their_own_crews_only():
+    assert reads(SUP, CREW_KIND, "c1")
+    assert not reads(SUP, CREW_KIND, "c2", crew_id="c2")
+    assert reads(SUP, ROBOT_KIND, "r1", crew_id="c1")  # a robot of their crew
+    assert not reads(SUP, ROBOT_KIND, "r2", crew_id="c2")
+    assert not reads(SUP, ROBOT_KIND, "r3", crew_id=None)  # a robot of no crew is not theirs
+    assert not reads(SUP, SITE_KIND, "paris")  # a site is more than their crews
+    # Never an individual: no ranking of their agents, even named reader of the site.
+    assert not reads(SUP, AGENT_KIND, "ag1", crew_id="c1", reader_sites=frozenset({"paris"}))
+
+
+def test_machines_read_no_signal():
+    for role in (Role.DEVICE, Role.ROBOT):
+        machine = Principal("m", role, subject_id="x")
+        for kind in SubjectKind:
+            assert not reads(machine, kind, "ag1", reader_sites=frozenset({"paris"})), (role, kind)
+
+
+def test_a_signal_agent_is_pseudonymised_unless_the_reader_sees_names():
+    alias = pseudonym("ag1", b"k")
+    assert shown_signal_subject(OFFICER, AGENT_KIND, "ag1", "Ana", b"k") == (alias, alias)
+    named = Principal("o", Role.SAFETY_OFFICER, names_allowed=True)
+    assert shown_signal_subject(named, AGENT_KIND, "ag1", "Ana", b"k") == ("ag1", "Ana")
+    assert shown_signal_subject(AGENT, AGENT_KIND, "ag1", "Ana", b"k") == ("ag1", "Ana")
+    assert shown_signal_subject(OFFICER, CREW_KIND, "c1", "Round 1", b"k") == ("c1", "Round 1")
+    assert shown_signal_subject(OFFICER, ROBOT_KIND, "r1", None, b"k") == ("r1", None)
 
 
 @pytest.mark.parametrize("secret", [None, "short", "changeme-changeme-changeme-changeme", "x" * 40,

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from services.signals.detect import detect
-from services.signals.model import AgentDay, HeatEpisode, RobotDay, Signal, SubjectKind
+from services.signals.model import AgentDay, HeatEpisode, NightYear, PeakHour, RobotDay, RunOver, Signal, SubjectKind
 
 START = date(2025, 1, 6)  # a Monday
 WOBBLE = (1.0, -0.5, 0.25, -1.0, 0.5, 0.0, -0.25)
@@ -67,7 +67,7 @@ def test_flat_agent_raises_no_flag() -> None:
 def test_resting_hr_step_up_is_flagged_near_its_start() -> None:
     s = run(agent(resting_hr_bpm=step(60, 67, 2)))[("resting_hr_drift", "a1")]
     assert flagged_near(s) and s.effect_size > 2 and s.confidence > 0.99
-    assert "Resting heart rate" in s.meaning and s.group_size == 1 and s.subject_kind == SubjectKind.AGENT
+    assert s.group_size == 1 and s.subject_kind == SubjectKind.AGENT and s.unit == "bpm"
 
 
 def test_resting_hr_going_down_is_not_a_drift() -> None:
@@ -140,6 +140,7 @@ def test_night_work_projected_over_the_annual_threshold_is_flagged() -> None:
     nights = run(agent(night_s=lambda i: 3 * 3600.0 if i >= STEP else 0.0))[("night_work_projection", "a1")]
     assert flagged_near(nights, within_days=16)
     assert nights.recent > 100 and nights.unit == "nights"
+    assert nights.fact(NightYear) == NightYear(UNTIL.year, 100)
     rare = run(agent(night_s=lambda i: 3 * 3600.0 if i % 10 == 0 else 0.0))[("night_work_projection", "a1")]
     assert not rare.flagged and rare.baseline == 9.0
 
@@ -149,9 +150,10 @@ def test_crew_over_the_noise_action_value_day_after_day_is_flagged() -> None:
     signals = run(crew(a0=loud, a1=loud, a2=loud))
     crew_signal = signals[("crew_noise_over_action", "c1")]
     assert crew_signal.flagged and crew_signal.first_flagged == DAYS[STEP + 4]
+    assert crew_signal.fact(RunOver) == RunOver(5, STEP_DAY, DAYS[STEP + 4])  # the run the sentence quotes
     assert crew_signal.subject_kind == SubjectKind.CREW and crew_signal.group_size == 5
     quiet = run(crew(a0=loud))[("crew_noise_over_action", "c1")]  # one agent in five is not the crew
-    assert not quiet.flagged
+    assert not quiet.flagged and quiet.fact(RunOver) is None
 
 
 def test_recurring_heat_strain_is_flagged_for_the_crew_and_site_with_its_hour() -> None:
@@ -159,7 +161,7 @@ def test_recurring_heat_strain_is_flagged_for_the_crew_and_site_with_its_hour() 
     signals = run(crew(), heat=heat)
     assert flagged_near(signals[("heat_strain_recurring", "c1")])
     assert flagged_near(signals[("heat_strain_recurring", "s1")])
-    assert "14:00" in signals[("heat_strain_recurring", "c1")].meaning
+    assert signals[("heat_strain_recurring", "c1")].fact(PeakHour) == PeakHour(14, 14)  # 2 a day, 7 recent days
 
 
 def test_one_heat_episode_is_not_recurring() -> None:

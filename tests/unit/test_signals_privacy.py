@@ -9,7 +9,7 @@ from services.signals.privacy import visible
 def signal(kind: SubjectKind, subject: str, group_size: int) -> Signal:
     return Signal(kind="k", subject_kind=kind, subject_id=subject, metric="m", unit="u", direction="up",
                   baseline=1.0, recent=2.0, effect_size=1.0, confidence=0.9, flagged=True, first_flagged=None,
-                  group_size=group_size, meaning="")
+                  group_size=group_size)
 
 
 SIGNALS = [signal(SubjectKind.CREW, "small-crew", 4), signal(SubjectKind.CREW, "crew", 5),

@@ -1,4 +1,6 @@
-"""The weak signals' delivery helpers: the report's week, the CSV and PDF, who may read which signal."""
+"""The weak signals' delivery helpers: the report's week, the CSV and PDF, each in the report's language.
+
+Who may read which signal is services/access.py's (tests/unit/test_access.py)."""
 
 from __future__ import annotations
 
@@ -8,21 +10,18 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from gateway.api.routes_signals import may_read, shown_subject
-from gateway.db.signals_queries import Subject, noise_lex_at_ear_db, slowdown_distances_m, utc_bounds
+from gateway.db.signals_queries import noise_lex_at_ear_db, slowdown_distances_m, utc_bounds
 from gateway.reports import signals_report
-from gateway.reports.pdf_signals import signals_pdf
-from services.access import Principal, Role, pseudonym
+from gateway.reports.pdf_signals import MEANING_LINES, meaning_lines, signals_pdf
+from services.signals.meanings import LANGS, meaning
 from services.signals.model import DayValue, Signal, SubjectKind
-
-KEY = b"k" * 32
-AGENT_SUBJECT = Subject("Jeanne Martin", "paris", "crew-1")
+from tests.unit.test_signals_meanings import CASES
 
 
 def signal(kind: SubjectKind = SubjectKind.AGENT, subject_id: str = "a1", flagged: bool = True) -> Signal:
     series = tuple(DayValue(date(2026, 11, 1) + timedelta(days=i), 60.0 + (10 if i > 20 else 0)) for i in range(30))
     return Signal("resting_hr_drift", kind, subject_id, "resting_hr_bpm", "bpm", "up", 60.0, 70.0, 5.0, 0.99,
-                  flagged, date(2026, 11, 25) if flagged else None, 1, "Resting heart rate, up.", series)  # fmt: skip
+                  flagged, date(2026, 11, 25) if flagged else None, 1, series)  # fmt: skip
 
 
 def test_an_iso_week_is_its_monday_to_sunday_and_the_report_reads_eight_weeks():
@@ -35,8 +34,8 @@ def test_an_iso_week_is_its_monday_to_sunday_and_the_report_reads_eight_weeks():
 
 
 def test_the_csv_has_one_row_per_signal_with_its_figures():
-    items = [signals_report.signal_json(signal(), "a1", "Jeanne"), signals_report.signal_json(
-        signal(SubjectKind.CREW, "crew-1", flagged=False), "crew-1", "Round 1")]  # fmt: skip
+    items = [signals_report.signal_json(signal(), "a1", "Jeanne", "fr"), signals_report.signal_json(
+        signal(SubjectKind.CREW, "crew-1", flagged=False), "crew-1", "Round 1", "fr")]  # fmt: skip
     rows = list(csv.DictReader(io.StringIO(signals_report.signals_csv(items).decode("utf-8-sig"))))
     expected = [("a1", "true", "30"), ("crew-1", "false", "30")]
     assert [(r["subject_id"], r["flagged"], r["days"]) for r in rows] == expected
@@ -44,45 +43,29 @@ def test_the_csv_has_one_row_per_signal_with_its_figures():
 
 
 def test_flagged_signals_come_first():
-    quiet = signals_report.signal_json(signal(SubjectKind.CREW, "c", flagged=False), "c", None)
-    loud = signals_report.signal_json(signal(SubjectKind.CREW, "d"), "d", None)
+    quiet = signals_report.signal_json(signal(SubjectKind.CREW, "c", flagged=False), "c", None, "fr")
+    loud = signals_report.signal_json(signal(SubjectKind.CREW, "d"), "d", None, "fr")
     assert [i["subject_id"] for i in signals_report.ordered([quiet, loud])] == ["d", "c"]
 
 
-def test_a_supervisor_never_reads_individual_or_site_signals_and_only_their_crews():
-    sup = Principal("s", Role.SUPERVISOR, frozenset({"crew-1"}))
-    assert not may_read(sup, signal(), AGENT_SUBJECT, ())
-    assert not may_read(sup, signal(SubjectKind.SITE, "paris"), Subject("Paris", "paris", None), ())
-    assert may_read(sup, signal(SubjectKind.CREW, "crew-1"), Subject("R1", "paris", "crew-1"), ())
-    assert not may_read(sup, signal(SubjectKind.CREW, "crew-2"), Subject("R2", "paris", "crew-2"), ())
-    assert may_read(sup, signal(SubjectKind.ROBOT, "r1"), Subject("follower r1", "paris", "crew-1"), ())
-    assert not may_read(sup, signal(SubjectKind.ROBOT, "r2"), Subject("follower r2", "paris", "crew-2"), ())
+def test_the_csv_says_what_each_signal_means_in_the_report_language():
+    french = signals_report.signals_csv([signals_report.signal_json(signal(), "a1", "Jeanne", "fr")])
+    english = signals_report.signals_csv([signals_report.signal_json(signal(), "a1", "Jeanne", "en")])
+    fr_row = next(csv.DictReader(io.StringIO(french.decode("utf-8-sig"))))
+    en_row = next(csv.DictReader(io.StringIO(english.decode("utf-8-sig"))))
+    assert fr_row["meaning"].startswith("Fréquence cardiaque de repos : 60,00 bpm en référence, 70,00 bpm")
+    assert en_row["meaning"].startswith("Resting heart rate: 60.00 bpm at baseline, 70.00 bpm recently")
+    assert {k: v for k, v in fr_row.items() if k != "meaning"} == {k: v for k, v in en_row.items() if k != "meaning"}
 
 
-def test_an_officer_reads_individual_signals_of_the_sites_they_are_named_for():
-    officer = Principal("o", Role.SAFETY_OFFICER)
-    assert may_read(officer, signal(SubjectKind.CREW, "crew-9"), None, ())
-    assert not may_read(officer, signal(), AGENT_SUBJECT, ())
-    assert not may_read(officer, signal(), AGENT_SUBJECT, {"lyon"})
-    assert may_read(officer, signal(), AGENT_SUBJECT, {"paris"})
-
-
-def test_an_agent_reads_only_their_own_signals_and_machines_nothing():
-    me = Principal("u", Role.AGENT, agent_id="a1")
-    assert may_read(me, signal(), AGENT_SUBJECT, ())
-    assert not may_read(me, signal(subject_id="a2"), AGENT_SUBJECT, ())
-    assert not may_read(me, signal(SubjectKind.CREW, "crew-1"), None, ())
-    assert not may_read(Principal("d", Role.DEVICE), signal(SubjectKind.CREW, "crew-1"), None, ())
-
-
-def test_an_agent_is_pseudonymised_for_officers_without_names():
-    alias = pseudonym("a1", KEY)
-    assert shown_subject(Principal("o", Role.SAFETY_OFFICER), signal(), AGENT_SUBJECT, KEY) == (alias, alias)
-    named = Principal("o", Role.SAFETY_OFFICER, names_allowed=True)
-    assert shown_subject(named, signal(), AGENT_SUBJECT, KEY) == ("a1", "Jeanne Martin")
-    crew = Subject("Round 1", "paris", "crew-1")
-    assert shown_subject(Principal("o", Role.SAFETY_OFFICER), signal(SubjectKind.CREW, "crew-1"), crew, KEY) == (
-        "crew-1", "Round 1")  # fmt: skip
+def test_a_french_pdf_meaning_is_whole_or_visibly_cut():
+    long = "Une phrase de préventeur, assez longue pour tenir sur plusieurs lignes du panneau. " * 12
+    lines = meaning_lines(long)
+    assert len(lines) == MEANING_LINES and lines[-1].endswith(" …")
+    for one, _, _ in CASES.values():  # every kind's sentence, with its facts, fits whole in either language
+        for lang in LANGS:
+            text = meaning(one, lang)
+            assert " ".join(meaning_lines(text)) == text, (one.kind, lang)
 
 
 def test_noise_is_judged_at_the_ear_and_absent_without_measurement():
@@ -103,7 +86,7 @@ def test_a_slowdown_zone_is_wider_than_the_separation_distance_and_local_days_fo
 
 
 def test_the_pdf_explains_the_signals_then_plots_each_flagged_one():
-    items = [signals_report.signal_json(signal(subject_id=f"a{i}"), f"a{i}", None) for i in range(4)]
+    items = [signals_report.signal_json(signal(subject_id=f"a{i}"), f"a{i}", None, "fr") for i in range(4)]
     body = {"items": items, "min_group_size": 5, "withheld": 2}
     generated = datetime(2026, 11, 30, 8, tzinfo=UTC)
     pdf = signals_pdf("crew-1", "2026-W48", (date(2026, 11, 23), date(2026, 11, 29)), body, generated_at=generated)
