@@ -33,6 +33,7 @@ from services.detection import (
     RuleConfig,
 )
 from services.detection.config import with_overrides
+from services.detection.engine import FrameInput
 from services.incidents import PAUSE_RULES, RobotPosition, nearest_robot
 from services.model import Received
 
@@ -92,7 +93,6 @@ class RobotLinker:
         return rows
 
 
-
 class RuleSettings:
     """Thresholds per site with per-crew overrides, read from ``rule_overrides`` (and refreshed)."""
 
@@ -143,10 +143,11 @@ class Alerting:
         """Run the rules on newly stored frames (in time order), robot states and link changes."""
         if time.monotonic() - self.rules.loaded_at > self._reload_s:
             self.rules.load(self.conn)
-        out: list[Outcome] = []
+        frames = []
         for r in sorted(new, key=lambda r: (r.frame.ts, r.frame.seq)):
             ctx = context.get(r.agent_id or "", AgentContext())
-            out += self.engine.on_frame(r, ctx.crew_id, ctx.wbgt_ref_c, ctx.hav_points_today)
+            frames.append(FrameInput(r, ctx.crew_id, ctx.wbgt_ref_c, ctx.hav_points_today))
+        out = self.engine.on_frames(frames)  # as ``on_frame`` one by one, the fall detectors batched
         for s in sorted(robots, key=lambda s: s.state.ts):
             out += self.engine.on_robot_state(s.state, s.late, context.get(s.state.robot_id, AgentContext()).crew_id)
         for change in statuses:

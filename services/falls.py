@@ -35,6 +35,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from services.falls_stream import SampleStream
+
 DETECTOR_VERSION = "falls-1.0"
 G_MS2 = 9.80665
 FEATURES = ("peak_g", "impact_dv_ms", "tilt_deg")
@@ -176,75 +178,23 @@ def find_peaks(norm: Array, start: int, stop: int, half_width: int, threshold_ms
     return np.asarray(hits[first_largest] + start, dtype=np.intp)
 
 
-class _Stream:
-    """Streams samples at any rate onto the internal grid t = k / rate (k counted from the first frame).
+def checked_acc(acc_ms2: npt.ArrayLike, rate_hz: float) -> Array:
+    """The frame's acceleration as float64 (n, 3); ValueError for any other shape or a rate that is not positive."""
+    acc = np.asarray(acc_ms2, dtype=np.float64)
+    if acc.ndim != 2 or acc.shape[1] != 3 or not rate_hz > 0:
+        raise ValueError(f"expected (n, 3) acceleration and a positive rate, got {acc.shape} at {rate_hz} Hz")
+    return acc
 
-    Faster input is averaged over ``round(rate / internal)`` samples (a boxcar against aliasing), then the
-    grid is low-passed (Hamming-windowed sinc); filtered samples lag the input by half the taps.
-    """
 
-    def __init__(self, params: FallParams) -> None:
-        self.rate_hz = params.internal_rate_hz
-        n = np.arange(params.lowpass_taps) - (params.lowpass_taps - 1) / 2
-        taps = np.sinc(2 * params.lowpass_hz / self.rate_hz * n) * np.hamming(params.lowpass_taps)
-        self.taps = taps / taps.sum()
-        self.reset()
-
-    def reset(self) -> None:
-        self.next_index: int | None = None
-        self.last: tuple[float, Array] | None = None
-        self.tail: tuple[float, Array] | None = None
-        self.end_s: float | None = None
-        self.context: Array | None = None
-        self.filtered_next = 0
-
-    def push(self, t0_s: float, samples: Array, rate_hz: float) -> tuple[int, Array]:
-        """Add one frame; return the grid index of the first new filtered sample and the new samples."""
-        self.end_s = t0_s + (len(samples) - 1) / rate_hz
-        first = round(t0_s * self.rate_hz)
-        if rate_hz == self.rate_hz and abs(t0_s * self.rate_hz - first) < 1e-6 and self.next_index in (None, first):
-            self.next_index, self.last, self.tail = first + len(samples), (self.end_s, samples[-1]), None
-            return self._filter(first, samples)  # already on the grid: nothing to interpolate
-        k = max(1, round(rate_hz / self.rate_hz))
-        prev = self.tail[1] if self.tail is not None and self.tail[0] == rate_hz else samples[:0]
-        raw = np.concatenate((prev, samples)) if len(prev) else samples
-        if k > 1 and len(raw) >= k:
-            csum = np.cumsum(np.concatenate((np.zeros((1, 3)), raw)), axis=0)
-            values = (csum[k:] - csum[:-k]) / k
-            times = t0_s + (np.arange(len(values)) - len(prev) + (k - 1) / 2) / rate_hz
-        else:
-            values, times = samples, t0_s + np.arange(len(samples)) / rate_hz
-        self.tail = (rate_hz, raw[len(raw) - (k - 1) :] if k > 1 else raw[:0])
-        if self.last is not None:
-            keep = times > self.last[0]
-            times = np.concatenate(([self.last[0]], times[keep]))
-            values = np.concatenate((self.last[1][None, :], values[keep]))
-        if self.next_index is None:
-            self.next_index = math.ceil(times[0] * self.rate_hz - 1e-9)
-        first, last = self.next_index, math.floor(times[-1] * self.rate_hz + 1e-9)
-        self.last = (float(times[-1]), values[-1])
-        if last < first:
-            return self.filtered_next, np.empty((0, 3))
-        grid = np.arange(first, last + 1) / self.rate_hz
-        self.next_index = last + 1
-        return self._filter(first, np.column_stack([np.interp(grid, times, values[:, a]) for a in range(3)]))
-
-    def _filter(self, first: int, grid: Array) -> tuple[int, Array]:
-        half = len(self.taps) // 2
-        if self.context is None:  # the stream starts: hold its first sample before it
-            self.context, self.filtered_next = np.repeat(grid[:1], half, axis=0), first
-        seq = np.concatenate((self.context, grid))
-        self.context = seq[max(0, len(seq) - 2 * half) :]
-        if len(seq) <= 2 * half:
-            return self.filtered_next, np.empty((0, 3))
-        out = np.column_stack([np.convolve(seq[:, a], self.taps, mode="valid") for a in range(3)])
-        start, self.filtered_next = self.filtered_next, self.filtered_next + len(out)
-        return start, out
+def motion_std_ms2(new: Array) -> float:
+    """Overall standard deviation of a frame's acceleration (m/s²), the root of the summed axis variances."""
+    dev = new - new.mean(axis=0)
+    return math.sqrt(float(np.einsum("ij,ij->", dev, dev)) / len(new))
 
 
 def internal_signal(acc_ms2: npt.ArrayLike, rate_hz: float, params: FallParams = DEFAULT_FALL_PARAMS) -> Array:
     """A whole recording on the internal grid, filtered, exactly as the streaming detector sees it."""
-    _, out = _Stream(params).push(0.0, np.asarray(acc_ms2, dtype=np.float64), rate_hz)
+    _, out = SampleStream(params).push(0.0, np.asarray(acc_ms2, dtype=np.float64), rate_hz)
     return out
 
 
@@ -273,13 +223,15 @@ class FallDetector:
         self._keep = self._half + self._decide + round((params.upright_from_s + 2.0) * self._rate)
         self._suspect_after_s = (self._decide - 1 + params.lowpass_taps // 2) / self._rate  # last input sample used
         self._origin: datetime | None = None
-        self._stream = _Stream(params)
+        self.stream = SampleStream(params)  # public for services.falls_batch, which filters many streams at once
         self._last_fall_s: float | None = None
         self._clear()
 
     def _clear(self) -> None:
-        self._acc: Array = np.empty((0, 3))
+        self._acc: Array = np.empty((0, 3))  # views of ``_stores`` from ``_store_at`` on, where new samples are written
         self._norm: Array = np.empty(0)
+        self._stores: tuple[Array, Array] = (self._acc, self._norm)
+        self._store_at = 0
         self._first = 0  # grid index of self._acc[0]
         self._scan_from: int | None = None
         self._pending: list[int] = []
@@ -289,46 +241,82 @@ class FallDetector:
     def update(self, ts: datetime, acc_ms2: np.ndarray, gyr_rads: np.ndarray | None,
                rate_hz: float) -> list[FallEvent]:  # fmt: skip
         """Take one frame (``ts`` = its first sample, UTC); return the events it completes, oldest first."""
-        acc = np.asarray(acc_ms2, dtype=np.float64)
-        if acc.ndim != 2 or acc.shape[1] != 3 or not rate_hz > 0:
-            raise ValueError(f"expected (n, 3) acceleration and a positive rate, got {acc.shape} at {rate_hz} Hz")
-        if len(acc) == 0:
+        acc = checked_acc(acc_ms2, rate_hz)
+        t0 = self.admit(ts) if len(acc) else None
+        if t0 is None:
             return []
-        self._origin = self._origin or ts
-        t0 = (ts - self._origin).total_seconds()
-        end = self._stream.end_s
-        if end is not None and t0 < end - 0.5:
-            return []  # a repeated or out-of-order frame: the stream has already moved past it
-        if end is not None and t0 - end > self._p.max_gap_s:
-            self._stream.reset()
-            self._clear()
-        start, new = self._stream.push(t0, acc, rate_hz)
+        start, new = self.stream.push(t0, acc, rate_hz)
         if len(new) == 0:
             return []
+        self.append(start, new, np.sqrt(np.einsum("ij,ij->i", new, new)))
+        return self.judge_appended(start, new)
+
+    @property
+    def params(self) -> FallParams:
+        return self._p
+
+    # ``update``'s steps, also taken by services.falls_batch.FallDetectorBank for many detectors at once.
+
+    def admit(self, ts: datetime) -> float | None:
+        """The frame's start in s from the stream's origin, or None for a frame to ignore; a gap restarts the stream."""
+        self._origin = self._origin or ts
+        t0 = (ts - self._origin).total_seconds()
+        end = self.stream.end_s
+        if end is not None and t0 < end - 0.5:
+            return None  # a repeated or out-of-order frame: the stream has already moved past it
+        if end is not None and t0 - end > self._p.max_gap_s:
+            self.stream.reset()
+            self._clear()
+        return t0
+
+    def append(self, start: int, new: Array, norm: Array) -> None:
+        """Keep new filtered samples (grid index ``start`` on) and their norms."""
         if len(self._norm) == 0:
             self._first = start
-        self._acc = np.concatenate((self._acc, new))
-        self._norm = np.concatenate((self._norm, np.sqrt(np.einsum("ij,ij->i", new, new))))
-        events = self._find_and_judge()
-        events += self._no_motion(start, new)
+        (acc_store, norm_store), size = self._stores, len(self._norm)
+        end = self._store_at + size + len(new)
+        if end > len(norm_store):  # new stores, twice what is kept: a copy every few frames, not two each frame
+            room = 2 * max(self._keep, size + len(new))
+            acc_store, norm_store = np.zeros((room, 3)), np.zeros(room)
+            acc_store[:size], norm_store[:size] = self._acc, self._norm
+            self._stores, self._store_at, end = (acc_store, norm_store), 0, size + len(new)
+        acc_store[end - len(new) : end], norm_store[end - len(new) : end] = new, norm
+        self._acc, self._norm = acc_store[self._store_at : end], norm_store[self._store_at : end]
+
+    def unscanned_norms(self) -> Array:
+        """The norms ``_find_and_judge`` will scan for candidate peaks next (maybe none)."""
+        lo, hi = self._scan_range()
+        return self._norm[lo:hi] if hi > lo else self._norm[:0]
+
+    def _scan_range(self) -> tuple[int, int]:
+        """[lo, hi) of the kept norms not yet scanned for candidates that now have ``peak_separation_s`` after them."""
+        scan_from = self._first if self._scan_from is None else self._scan_from
+        return scan_from - self._first, len(self._norm) - self._half
+
+    def judge_appended(self, start: int, new: Array, quiet: bool = False,
+                       moving: bool | None = None) -> list[FallEvent]:  # fmt: skip
+        """The events completed by the samples just appended. ``quiet``: the caller knows no ``unscanned_norms``
+        reaches ``candidate_peak_g``; ``moving``: whether ``motion_std_ms2(new)`` reaches the no-motion limit."""
+        events = self._find_and_judge(quiet)
+        events += self._no_motion(start, new, moving)
         drop = len(self._norm) - self._keep
         if drop > 0:
             self._acc, self._norm, self._first = self._acc[drop:], self._norm[drop:], self._first + drop
+            self._store_at += drop
         return sorted(events, key=lambda e: e.ts) if events else events
 
     def _at(self, t_s: float) -> datetime:
         assert self._origin is not None
         return self._origin + timedelta(seconds=round(t_s, 6))
 
-    def _find_and_judge(self) -> list[FallEvent]:
+    def _find_and_judge(self, quiet: bool = False) -> list[FallEvent]:
         end = self._first + len(self._norm)
-        scan_from = self._first if self._scan_from is None else self._scan_from
-        stop = end - self._half
-        if stop > scan_from:
-            peaks = find_peaks(self._norm, scan_from - self._first, stop - self._first, self._half,
-                               self._p.candidate_peak_g * G_MS2)  # fmt: skip
-            self._pending += [int(i) + self._first for i in peaks]
-            self._scan_from = stop
+        lo, hi = self._scan_range()
+        if hi > lo:
+            if not quiet:
+                peaks = find_peaks(self._norm, lo, hi, self._half, self._p.candidate_peak_g * G_MS2)
+                self._pending += [int(i) + self._first for i in peaks]
+            self._scan_from = self._first + hi
         events: list[FallEvent] = []
         while self._pending and self._pending[0] + self._decide <= end:
             events += self._judge(self._pending.pop(0))
@@ -379,13 +367,14 @@ class FallDetector:
         below = np.flatnonzero(cos > math.cos(math.radians(self._p.lying_tilt_deg)))
         return int(below[-1]) + 2 if below.size else 1
 
-    def _no_motion(self, start: int, new: Array) -> list[FallEvent]:
+    def _no_motion(self, start: int, new: Array, moving: bool | None = None) -> list[FallEvent]:
         p = self._p
         if len(new) < self._rate / 2:
             return []
         t_start, t_end = start / self._rate, (start + len(new)) / self._rate
-        dev = new - new.mean(axis=0)
-        if math.sqrt(float(np.einsum("ij,ij->", dev, dev)) / len(new)) >= p.no_motion_acc_std_ms2:
+        if moving is None:
+            moving = motion_std_ms2(new) >= p.no_motion_acc_std_ms2
+        if moving:
             self._still_since_s, self._no_motion_sent = None, False
             return []
         if self._still_since_s is None:

@@ -8,13 +8,17 @@ Time: timers run on the gateway's clock (``received_at``, ``now``), value runs o
 Late (backfilled) frames may raise — marked late — but never start a timer: no confirmation, offline,
 check-in or no-motion judgement comes from history. Stateful rules judge each device's frames in time order:
 a frame older than the newest one already judged only counts for SOS.
+
+``on_frames`` judges a batch as ``on_frame`` frame after frame would, with every device's fall detector run
+first, all together (``services.falls_batch``): a detector's state depends on its own frames only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from services.alerts import SubjectType
 from services.detection import exposure_rules, fall_rules, heat_rules, robot_rules, wearer_rules
@@ -26,8 +30,18 @@ from services.detection.heat_rules import CoreTempEstimate, HeatTrack
 from services.detection.outcomes import Outcome
 from services.detection.wearer_rules import CheckinTrack
 from services.exposure.heat_strain import CoreTempFilter
-from services.falls import FallDetector
+from services.falls import FallDetector, FallEvent
+from services.falls_batch import FallDetectorBank, FallFrame, RefusedFrame
 from services.model import DeviceLink, Received, RobotState
+
+
+class FrameInput(NamedTuple):
+    """One wearable frame and its context, the arguments of ``DetectionEngine.on_frame``."""
+
+    received: Received
+    crew_id: str | None = None
+    wbgt_ref_c: float | None = None
+    hav_points_today: float | None = None
 
 
 @dataclass(slots=True)
@@ -75,6 +89,8 @@ class DetectionEngine:
         self._devices: dict[str, _Device] = {}
         self._wearers: dict[Subject, _Wearer] = {}
         self._robot_ts: dict[str, datetime] = {}
+        self.fall_bank = FallDetectorBank()
+        self._unjudged: dict[tuple[str, datetime], list[FallEvent]] = {}  # see ``on_frames``
 
     def tracked(self) -> tuple[frozenset[str], frozenset[str]]:
         """The devices and robots this engine holds state for (with several ingest workers: the ones it owns)."""
@@ -84,6 +100,50 @@ class DetectionEngine:
                  hav_points_today: float | None = None) -> list[Outcome]:  # fmt: skip
         """Judge one wearable frame; ``wbgt_ref_c`` is the agent's ISO 7243 reference, ``hav_points_today``
         today's HSE points from the ledger (None when unknown)."""
+        return self._on_frame(FrameInput(received, crew_id, wbgt_ref_c, hav_points_today), None)
+
+    def on_frames(self, frames: Sequence[FrameInput]) -> list[Outcome]:
+        """``on_frame`` of each frame in turn (the same outcomes, in the same order), fall detectors batched.
+
+        Should a rule raise midway, the detectors have already taken the frames not judged yet: their events are
+        kept for when those frames come again (the ingest retries a failed batch), as ``on_frame`` would find them.
+        """
+        newest: dict[str, datetime | None] = {}
+        created = [f.received.frame.device_id for f in frames if f.received.frame.device_id not in self._devices]
+        jobs: list[FallFrame] = []
+        at: list[int] = []
+        found: dict[int, list[FallEvent]] = {}
+        for k, f in enumerate(frames):  # which frames ``on_frame`` will give the detector: the in-order ones
+            frame, device = f.received.frame, self._device(f.received.frame.device_id)
+            latest = newest.get(frame.device_id, device.latest_ts)
+            if latest is None or frame.ts > latest:
+                newest[frame.device_id] = frame.ts
+                if self._unjudged and (frame.device_id, frame.ts) in self._unjudged:
+                    found[k] = self._unjudged[(frame.device_id, frame.ts)]
+                elif frame.imu is not None and isinstance(device.detector, FallDetector):
+                    jobs.append(FallFrame(device.detector, frame.ts, frame.imu.acc_ms2, frame.imu.rate_hz))
+                    at.append(k)
+        try:
+            found.update(zip(at, self.fall_bank.update(jobs), strict=True))
+        except RefusedFrame:  # no detector moved: fail where ``on_frame`` would, after the frames before it
+            for device_id in created:
+                self._devices.pop(device_id, None)
+        out: list[Outcome] = []
+        k = 0
+        try:
+            for k, f in enumerate(frames):
+                out += self._on_frame(f, found.get(k))
+        except BaseException:
+            self._unjudged.update({(frames[i].received.frame.device_id, frames[i].received.frame.ts): events
+                                   for i, events in found.items() if i >= k})  # fmt: skip
+            raise
+        for i in found if self._unjudged else ():
+            self._unjudged.pop((frames[i].received.frame.device_id, frames[i].received.frame.ts), None)
+        return out
+
+    def _on_frame(self, item: FrameInput, fall_events: list[FallEvent] | None) -> list[Outcome]:
+        """``on_frame``; ``fall_events``: what the frame's fall detector gave, when already run (``on_frames``)."""
+        received, crew_id, wbgt_ref_c, hav_points_today = item
         cfg = self._config_for(crew_id)
         frame, episodes, src = received.frame, self._episodes, Source.of(received)
         device = self._device(frame.device_id)
@@ -101,7 +161,8 @@ class DetectionEngine:
         out += fall_rules.buffered_window_over(wearer.fall, episodes, src)
         if frame.imu is not None:
             imu = frame.imu
-            events = device.detector.update(frame.ts, imu.acc_ms2, imu.gyr_rads, imu.rate_hz)
+            events = fall_events if fall_events is not None else device.detector.update(
+                frame.ts, imu.acc_ms2, imu.gyr_rads, imu.rate_hz)  # fmt: skip
             out += fall_rules.on_events(wearer.fall, episodes, src, events, received.received_at, cfg)
             if not received.late:
                 motion_ms2 = fall_rules.frame_motion_ms2(imu)
