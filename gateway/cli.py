@@ -39,7 +39,7 @@ def _api(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
-    from gateway.stack import UpOptions, run_up
+    from gateway.stack import UpOptions, demo_drifts, run_up
 
     sim_args = ["--agents", str(args.agents), "--robots", str(args.robots), "--speedup", str(args.speedup),
                 "--seed", str(args.seed), "--duration", str(args.duration)]  # fmt: skip
@@ -47,6 +47,10 @@ def _cmd_up(args: argparse.Namespace) -> int:
         sim_args += ["--sos", spec]
     for spec in args.fall or []:
         sim_args += ["--fall", spec]
+    # Weak signals (issue 9): weeks of simulated history in the demo database, with the demo's drifts by default.
+    sim_args += ["--history-days", str(args.history_days)]
+    for spec in args.drift or (demo_drifts(args.agents, args.robots, args.seed) if args.history_days else []):
+        sim_args += ["--drift", spec]
     return run_up(UpOptions(
         state_dir=args.state_dir, http_port=args.http_port, mqtt_port=args.mqtt_port, db_port=args.db_port,
         mqtt_url=args.mqtt_url, database_url=args.database_url, simulator=not args.no_simulator,
@@ -244,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--duration", type=float, default=8 * 3600)
     up.add_argument("--sos", action="append", metavar="AGENT@SECONDS")
     up.add_argument("--fall", action="append", metavar="AGENT@SECONDS")
+    up.add_argument("--history-days", type=int, default=60,
+                    help="simulated days of history for the weak signals, written into the demo database (0: none)")
+    up.add_argument("--drift", action="append", metavar="KIND:SUBJECT@DAY[:SIZE]",
+                    help="a drift injected by the simulator (repeatable; default: the demo's three, with history)")
     up.set_defaults(func=_cmd_up)
 
     serve = sub.add_parser("serve", help="run the gateway (API + ingest) against existing services")

@@ -1,7 +1,10 @@
 """``vigie simulate``: publish a simulated crew and its robots to a broker, optionally seeding the gateway.
 
 ``add_arguments`` and ``run`` are the seam ``gateway.cli`` wires into the ``vigie`` console script; the
-same flags work as ``python -m simulations``.
+same flags work as ``python -m simulations``. ``--drift`` injects ground-truth drifts into the frames from a
+simulated day on (``drift_model``), ``--days`` publishes several past working days instead of one continuous
+run, and ``--history-days`` describes the weeks before day 0 that ``vigie up`` writes into its demo database
+(``simulations.history``; with ``--dry-run``, what the weak signals would flag on them).
 """
 
 from __future__ import annotations
@@ -15,14 +18,15 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from types import FrameType
 
-from simulations import incidents
+from simulations import drift_model, incidents, scenario
 from simulations.crew import CrewSimulator
 from simulations.publisher import (
     OFFLINE,
@@ -33,10 +37,12 @@ from simulations.publisher import (
     PublishStats,
     run_schedule,
     schedule,
+    schedule_days,
     status_messages,
 )
 from simulations.robots import RobotSimulator
-from simulations.roster import make_roster
+from simulations.roster import Roster
+from simulations.scenario import Scenario
 from simulations.seed import SeedError, seed_roster
 from simulations.timebase import parse_rfc3339, utc_second
 
@@ -56,6 +62,20 @@ def _start(text: str) -> datetime:
         return parse_rfc3339(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"--start: {exc}") from exc
+
+
+def _drift(text: str) -> drift_model.DriftSpec:
+    try:
+        return drift_model.parse_drift(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _local_time(text: str) -> clock_time:
+    try:
+        return scenario.parse_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected HH:MM, got {text!r}") from exc
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +98,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           help="the agent's frame at that second carries sos=true (repeatable)")
     scripted.add_argument("--fall", type=_incident, action="append", default=[], metavar="AGENT@SECONDS",
                           help="the agent falls during that second and lies still for 120 s (repeatable)")
+    weeks = parser.add_argument_group("injected drifts and simulated weeks (weak signals, docs/signals.md)")
+    weeks.add_argument("--drift", type=_drift, action="append", default=[], metavar="KIND:SUBJECT@DAY[:SIZE]",
+                       help=f"from calendar day DAY after day 0 (negative: before it; or a date), change the "
+                            f"frames, ramping up over a week (repeatable). KIND: {', '.join(drift_model.KINDS)}; "
+                            "SUBJECT: an agent (index or id), a crew (crew-02) or a robot (robot-01); SIZE: bpm, "
+                            "°C, or the near-miss factor (default: the weak-signal benchmark's)")
+    weeks.add_argument("--days", type=int, default=0,
+                       help="publish N past working days (shifts), the last ending before now (or from --start's "
+                            "day), instead of one continuous run; nights and weekends are skipped")
+    weeks.add_argument("--shift-start", type=_local_time, default=clock_time(12, 30), metavar="HH:MM",
+                       help="local start of each simulated shift (default 12:30, Europe/Paris)")
+    weeks.add_argument("--shift-h", type=float, default=2.5, help="hours of each simulated shift (default 2.5)")
+    weeks.add_argument("--history-days", type=int, default=0,
+                       help="calendar days before day 0 that `vigie up` writes into its demo database as the "
+                            "gateway would have recorded them (never published: frames over 30 days old are "
+                            "refused); with --dry-run, print what the weak signals flag on them")
     where = parser.add_argument_group("where to publish")
     target = where.add_mutually_exclusive_group()
     target.add_argument("--mqtt-url", default=None, help="mqtt://host:port of the broker")
@@ -152,22 +188,41 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 def run(args: argparse.Namespace) -> int:
     """Run ``vigie simulate``; returns the process exit status."""
     duration_s = None if args.duration <= 0 else math.ceil(args.duration)
-    start = utc_second(args.start or default_start(datetime.now(UTC), duration_s, args.speedup))
-    roster = make_roster(args.agents, args.robots, args.seed)
+    now = datetime.now(UTC)
+    start = utc_second(args.start or default_start(now, duration_s, args.speedup))
     try:
-        scripted = incidents.resolve(roster, args.sos, args.fall)
+        sc = scenario.build(args, now, start)
+        scripted = incidents.resolve(sc.roster, args.sos, args.fall)
     except KeyError as exc:
-        print(f"vigie simulate: unknown agent {exc}", file=sys.stderr)
+        print(f"vigie simulate: unknown agent, crew or robot {exc}", file=sys.stderr)
         return 2
-    crew = CrewSimulator(roster, seed=args.seed, start=start, incidents=scripted, imu_rate_hz=args.imu_rate_hz)
-    robots = RobotSimulator(roster, seed=args.seed, start=start, incidents=scripted, rate_hz=args.robot_rate_hz)
-    batches = schedule(crew, robots, duration_s)
+    except ValueError as exc:
+        print(f"vigie simulate: {exc}", file=sys.stderr)
+        return 2
+    roster = sc.roster
+    if sc.run_days:
+        start, duration_s = sc.run_days[0].start, sc.shifts.duration_s * len(sc.run_days)
+        batches = schedule_days(_days(sc, args, scripted), sc.shifts.duration_s)
+    else:
+        batches = schedule(*_simulators(sc, args, start, scripted), duration_s)
+    for truth in sc.drifts.injected(roster):
+        log.info("drift injected: %s on %s %s from %s (%s)", truth.kind, truth.subject_kind.value, truth.subject_id,
+                 truth.start.isoformat(), truth.detail)  # fmt: skip
     if args.dry_run:
+        if sc.history_days:
+            return _dry_history(sc, args)
         if duration_s is None:
             print("vigie simulate: --dry-run needs a --duration", file=sys.stderr)
             return 2
         return _dry_run(batches)
+    if sc.history_days:
+        log.warning("--history-days: the %d past days are not published (the gateway refuses frames over 30 days "
+                    "old); `vigie up` writes them into its demo database", len(sc.history_days))  # fmt: skip
+    return _publish(args, roster, start, batches)
 
+
+def _publish(args: argparse.Namespace, roster: Roster, start: datetime, batches: Iterator[Batch]) -> int:
+    """Seed the gateway (when its API is known), then publish ``batches`` in time; the process exit status."""
     endpoints = resolve_endpoints(args)
     if args.seed_api or (args.seed_api is None and endpoints.http_url):
         if not endpoints.http_url:
@@ -215,6 +270,44 @@ def _say_goodbye(publisher: MqttPublisher, devices: list[str]) -> None:
         log.warning("could not mark %d wearables offline: %s", len(devices), exc)
     finally:
         publisher.close()
+
+
+def _simulators(sc: Scenario, args: argparse.Namespace, start: datetime, scripted: incidents.Incidents,
+                day_index: int = 0) -> tuple[CrewSimulator, RobotSimulator]:  # fmt: skip
+    return (CrewSimulator(sc.roster, seed=args.seed, start=start, incidents=scripted, imu_rate_hz=args.imu_rate_hz,
+                          drifts=sc.drifts, day_index=day_index),
+            RobotSimulator(sc.roster, seed=args.seed, start=start, incidents=scripted, rate_hz=args.robot_rate_hz,
+                           drifts=sc.drifts, day_index=day_index))  # fmt: skip
+
+
+def _days(sc: Scenario, args: argparse.Namespace, scripted: incidents.Incidents
+          ) -> Iterable[tuple[CrewSimulator, RobotSimulator]]:  # fmt: skip
+    """One crew and robot simulator per simulated day, built as the day comes (scripted incidents on day 0)."""
+    for n, day in enumerate(sc.run_days):
+        yield _simulators(sc, args, day.start, scripted if n == 0 else incidents.Incidents(), day.index)
+
+
+def _dry_history(sc: Scenario, args: argparse.Namespace) -> int:
+    """Generate the history, run the weak signals on it (``services.signals.detect``) and print what they flag."""
+    from services.signals.detect import detect
+    from simulations.history import generate
+
+    began = time.perf_counter()
+    history = generate(sc.roster, seed=args.seed, days=sc.history_days, shift_s=sc.shifts.duration_s,
+                       drifts=sc.drifts, robot_rate_hz=args.robot_rate_hz)  # fmt: skip
+    agent_days, robot_days, heat = history.signal_inputs(sc.roster)
+    until: date = sc.history_days[-1].date
+    flagged = sorted((s.subject_kind.value, s.subject_id, s.kind) for s in
+                     detect(agent_days, robot_days, heat, until=until) if s.flagged)  # fmt: skip
+    print(f"vigie simulate --dry-run: {len(sc.history_days)} days of history ({sc.history_days[0].date} to {until}), "
+          f"{len(agent_days)} agent-days, {len(history.heat_alerts)} heat-strain alerts, generated in "
+          f"{time.perf_counter() - began:.1f} s", file=sys.stderr)  # fmt: skip
+    for truth in history.drifts:
+        print(f"  injected: {truth.kind} on {truth.subject_kind.value} {truth.subject_id} from {truth.start}",
+              file=sys.stderr)  # fmt: skip
+    for kind, subject, what in flagged:
+        print(f"  flagged:  {what} on {kind} {subject}", file=sys.stderr)
+    return 0
 
 
 def _dry_run(batches: Iterator[Batch]) -> int:

@@ -22,6 +22,12 @@ CREW_SIZE_LOAD = 10.0
 """A crew-day's load (≈ 4 t) is shared by about ten agents."""
 RAMP_DAYS = 7
 """Calendar days over which an injected drift reaches its full size."""
+SD_DRIFT_SIZE = 2.5
+"""A physiological drift moves the agent's measure by this many of their own day-to-day standard deviations."""
+NEAR_MISS_FACTOR = 2.0
+"""A drifted site's robots stop and slow down for people this many times as often."""
+HEAT_EPISODES_PER_AGENT_DAY = 0.3
+"""Heat-strain episodes per agent-day of a hot round (a crew whose afternoons became too hot), 14:00-16:00."""
 
 AGENT_DRIFTS = ("hr_recovery_slowing", "resting_hr_drift", "working_hr_drift", "high_strain_minutes",
                 "hav_points_rising", "stumbles", "heavy_lifts_per_hour", "tonnage_vs_crew", "night_work_projection")
@@ -80,10 +86,15 @@ class _Agent:
     drift: dict[str, tuple[int, float]] = field(default_factory=dict)  # kind → (start index, size)
 
 
-def _ramp(day_index: int, drift: tuple[int, float] | None) -> float:
-    if drift is None or day_index < drift[0]:
+def ramp(day_index: int, start_index: int, size: float) -> float:
+    """The drift's size on ``day_index``: 0 before ``start_index``, then up to ``size`` over ``RAMP_DAYS`` days."""
+    if day_index < start_index:
         return 0.0
-    return drift[1] * min(1.0, (day_index - drift[0] + 1) / RAMP_DAYS)
+    return size * min(1.0, (day_index - start_index + 1) / RAMP_DAYS)
+
+
+def _ramp(day_index: int, drift: tuple[int, float] | None) -> float:
+    return 0.0 if drift is None else ramp(day_index, drift[0], drift[1])
 
 
 def _workdays(start: date, days: int) -> Iterator[tuple[int, date]]:
@@ -138,7 +149,7 @@ def simulate(*, agents: int = 300, crew_size: int = 10, sites: int = 6, days: in
                                          crew_noise_drift, crew_heat_drift, heat))
         for robot, crew in robots.items():
             work_h = max(0.0, float(rng.normal(6.0, 1.0)))
-            factor = 2.0 if i >= site_robot_drift.get(crew_site[crew], days + 1) else 1.0
+            factor = NEAR_MISS_FACTOR if i >= site_robot_drift.get(crew_site[crew], days + 1) else 1.0
             stop_rate, slow_rate = robot_rates[robot]
             robot_days.append(RobotDay(robot, crew, crew_site[crew], day, work_h,
                                        int(rng.poisson(stop_rate * work_h * factor)),
@@ -163,7 +174,7 @@ def _agent_day(rng: np.random.Generator, p: _Agent, i: int, day: date, crew_nois
     share = p.load_share * (1.0 + _ramp(i, d("tonnage_vs_crew")))
     night_share = 0.95 if _ramp(i, d("night_work_projection")) > 0 else p.night_share
     night_s = 3.0 * 3600.0 if rng.random() < night_share else 0.0
-    heat_rate = p.heat_rate + (0.3 if i >= crew_heat_drift.get(p.crew, 10**9) else 0.0)
+    heat_rate = p.heat_rate + (HEAT_EPISODES_PER_AGENT_DAY if i >= crew_heat_drift.get(p.crew, 10**9) else 0.0)
     episodes = int(rng.poisson(heat_rate))
     for _ in range(episodes):
         hour = int(rng.choice([14, 15])) if heat_rate > 0.1 else int(rng.integers(9, 17))
@@ -204,10 +215,10 @@ def _inject(rng: np.random.Generator, people: list[_Agent], crews: list[str], cr
             if kind == "night_work_projection" and p.night_share > 0:
                 continue
             s = start_index()
-            size = {"hr_recovery_slowing": 2.5 * p.recovery_sd, "resting_hr_drift": 2.5 * p.rest_sd,
-                    "working_hr_drift": 2.5 * p.work_sd, "high_strain_minutes": 20.0, "hav_points_rising": 25.0,
-                    "stumbles": 1.0, "heavy_lifts_per_hour": 1.0, "tonnage_vs_crew": 0.6,
-                    "night_work_projection": 1.0}[kind]
+            size = {"hr_recovery_slowing": SD_DRIFT_SIZE * p.recovery_sd,
+                    "resting_hr_drift": SD_DRIFT_SIZE * p.rest_sd, "working_hr_drift": SD_DRIFT_SIZE * p.work_sd,
+                    "high_strain_minutes": 20.0, "hav_points_rising": 25.0, "stumbles": 1.0,
+                    "heavy_lifts_per_hour": 1.0, "tonnage_vs_crew": 0.6, "night_work_projection": 1.0}[kind]
             p.drift[kind] = (s, size)
             out.append(InjectedDrift(kind, SubjectKind.AGENT, p.id, start + timedelta(days=s), f"{kind} {size:+.2f}"))
             taken += 1

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import orjson
@@ -85,6 +85,15 @@ def schedule(crew: CrewSimulator, robots: RobotSimulator | None, duration_s: int
                                                                                   strict=True)],
                     frames=len(frames))
         t += 1
+
+
+def schedule_days(days: Iterable[tuple[CrewSimulator, RobotSimulator | None]], shift_s: int) -> Iterator[Batch]:
+    """Several simulated shifts back to back: each day's ``schedule``, its batches due ``shift_s`` after the
+    previous day's. Nights are skipped, not waited through: ``at_s`` counts published seconds, and the frames
+    carry each day's own instants."""
+    for n, (crew, robots) in enumerate(days):
+        for batch in schedule(crew, robots, shift_s):
+            yield replace(batch, at_s=batch.at_s + n * shift_s)
 
 
 @dataclass(frozen=True, slots=True)

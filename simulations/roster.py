@@ -12,6 +12,10 @@ from enum import StrEnum
 import numpy as np
 
 AGENTS_PER_CREW = 8
+GARDENER_EAR_PROTECTION_DB = 15.0
+"""Gardeners trim hedges and blow leaves at about 90 dB(A), above the upper action value (85 dB(A), R4431-2) where
+hearing protection is compulsory: they wear ear defenders, 15 dB as worn (an SNR of about 25 dB derated for real
+use, as EN 458 advises). Collectors in the street stay below and wear none."""
 SITE_ID = "paris"  # the gateway's site (sites table): Ville de Paris, Europe/Paris days
 
 
@@ -61,6 +65,7 @@ class AgentSpec:
     area_id: str
     device_id: str
     tool_id: str
+    hearing_attenuation_db: float = 0.0  # hearing protection as worn (the gateway's at-ear noise, ISO 9612)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +183,7 @@ def make_roster(n_agents: int, n_robots: int, seed: int) -> Roster:
                 area_id=crew.area.area_id,
                 device_id=f"wear-{i + 1:04d}",
                 tool_id=f"{tool}-{i + 1:04d}",
+                hearing_attenuation_db=GARDENER_EAR_PROTECTION_DB if crew.team is Team.GARDENERS else 0.0,
             ))
 
     robots: list[RobotSpec] = []

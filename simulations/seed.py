@@ -76,7 +76,8 @@ def seed_roster(api_url: str, roster: Roster, valid_from: datetime, *, token: st
             _check(http.put(f"/api/v1/crews/{crew.crew_id}", json=crew_body(crew)))
         for agent in roster.agents:
             _check(http.put(f"/api/v1/agents/{agent.agent_id}", json={
-                "display_name": agent.display_name, "crew_id": agent.crew_id, "site_id": agent.site_id}))
+                "display_name": agent.display_name, "crew_id": agent.crew_id, "site_id": agent.site_id,
+                "hearing_attenuation_db": agent.hearing_attenuation_db}))
         for agent in roster.agents:
             response = http.post("/api/v1/assignments", json={
                 "device_id": agent.device_id, "agent_id": agent.agent_id,

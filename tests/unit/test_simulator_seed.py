@@ -43,7 +43,8 @@ def test_seeding_registers_crews_then_agents_then_assignments_then_robots():
     assert calls[0][2] == {"name": "Collectors — paris-04", "site_id": "paris",
                            "area": area_polygon(roster.crews[0].area)}
     assert calls[2] == ("PUT", "/api/v1/agents/agent-0001", {
-        "display_name": roster.agents[0].display_name, "crew_id": "crew-01", "site_id": "paris"})
+        "display_name": roster.agents[0].display_name, "crew_id": "crew-01", "site_id": "paris",
+        "hearing_attenuation_db": 0.0})
     assert calls[11] == ("POST", "/api/v1/assignments", {
         "device_id": "wear-0001", "agent_id": "agent-0001", "valid_from": "2026-06-03T07:30:00.000Z",
         "valid_to": None})
