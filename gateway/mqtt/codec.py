@@ -1,33 +1,39 @@
 """Payload codec: MQTT bytes → validated domain records, or a stable rejection reason.
 
 Validation happens here, at the edge, once: past this module every record is a frozen domain object with
-units, UTC timestamps and finite numbers. The pydantic models mirror the JSON Schemas in
-``gateway/contract/`` (a test keeps them in agreement). Nothing here raises anything but ``InvalidFrame``.
+units, UTC timestamps and finite numbers. msgspec parses and validates in one pass, against the Structs of
+``wire`` that mirror the JSON Schemas in ``gateway/contract/`` (tests keep them in agreement); the few rules a
+Struct cannot hold are checked right after. Nothing here raises anything but ``InvalidFrame``.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from datetime import MAXYEAR, UTC, datetime, timedelta
-from typing import Annotated, Literal, TypeVar
+from itertools import chain
+from typing import TypeVar
 
+import msgspec
 import numpy as np
 import orjson
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-)
 
+from gateway.mqtt.wire import (
+    ID_PATTERN,
+    INTEGER_BOUNDS,
+    MAX_SAMPLES,
+    TS_PATTERN,
+    FrameIn,
+    ImuIn,
+    LiftIn,
+    RobotStateIn,
+)
 from services.errors import InvalidFrame
 from services.model import (
     DeviceLink,
     Environment,
+    FloatArray,
     Frame,
     HandArmVibration,
     Imu,
@@ -40,41 +46,34 @@ from services.model import (
     WholeBodyVibration,
 )
 
+__all__ = [
+    "ID_PATTERN", "MAX_FUTURE", "MAX_PAST", "MAX_SAMPLES", "REASONS", "TS_PATTERN", "decode_frame",
+    "decode_robot_state", "decode_status",
+]  # fmt: skip
+
 # Every reason this module rejects with (docs/contract.md lists them, with the ingest's own).
 REASONS = frozenset({
     "bad_json", "schema", "too_large", "id_mismatch", "imu_rate_mismatch", "imu_length_mismatch",
     "ts_in_future", "ts_too_old", "bad_status",
 })  # fmt: skip
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-# The JSON Schema's RFC 3339 profile: upper-case T and Z, no space, no bare epoch numbers in strings.
-TS_PATTERN = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})"
-)
+# Device clocks drift and GPS time can be off; beyond these bounds a timestamp is a bug, not a backfill.
+MAX_FUTURE = timedelta(minutes=5)
+MAX_PAST = timedelta(days=30)
+# No contract payload nests past 4 levels; the decoder refuses JSON nested deeper than this as bad_json.
+MAX_DEPTH = 200
+
+S = TypeVar("S", bound=msgspec.Struct)
+_FRAME = msgspec.json.Decoder(FrameIn)
+_ROBOT = msgspec.json.Decoder(RobotStateIn)
+# msgspec refuses what RFC 8259 does not have (NaN, Infinity, lone surrogates: DecodeError; 1e400:
+# ValidationError, a DecodeError too), but invalid UTF-8 inside a string raises Python's UnicodeDecodeError.
+_REFUSED = (msgspec.DecodeError, UnicodeDecodeError)
 
 
-def _json_integer(value: object) -> object:
-    # JSON has one number type: 42.0 is the integer 42 (JSON Schema 2020-12 §6.1.1), but true is not 1.
-    if isinstance(value, bool):
-        raise ValueError("expected an integer, got a boolean")
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _rfc3339(value: object) -> object:
-    # Checked before pydantic parses the string (leniently, since a validator hands it over as a Python str,
-    # which strict mode refuses): on its own pydantic also takes "2026-11-26 08:59:59Z" or "1764147599".
-    if not isinstance(value, str) or TS_PATTERN.fullmatch(value) is None:
-        raise ValueError("expected an RFC 3339 date-time such as 2026-11-26T08:59:59.250Z")
-    return value
-
-
-def _storable(text: str) -> str:
-    # Free text (tool ids, robot modes, faults) is taken as the contract allows it, but for the one character
-    # PostgreSQL text cannot hold: stored, a NUL would fail the whole batch's transaction.
-    if "\x00" in text:
-        raise ValueError("a NUL character cannot be stored")
-    return text
+# msgspec names a key in its message: the codec's details put it in the path, as for any other field.
+_KEY_MESSAGES = {"Object contains unknown field `": "not a field of contract v1",
+                 "Object missing required field `": "required field missing"}  # fmt: skip
+_TS_MESSAGE = "expected an RFC 3339 date-time such as 2026-11-26T08:59:59.250Z"
 
 
 def _printable(text: str, limit: int = 300) -> str:
@@ -83,158 +82,161 @@ def _printable(text: str, limit: int = 300) -> str:
     return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
-M = TypeVar("M", bound=BaseModel)
-Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-V1 = Annotated[Literal[1], BeforeValidator(_json_integer)]
-Seq = Annotated[int, BeforeValidator(_json_integer), Field(ge=0, le=2**63 - 1)]
-Timestamp = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_rfc3339)]
-Text = Annotated[str, AfterValidator(_storable)]
-Acc = Annotated[float, Field(ge=-2000, le=2000)]
-Gyr = Annotated[float, Field(ge=-100, le=100)]
-MAX_SAMPLES = 220
-# Device clocks drift and GPS time can be off; beyond these bounds a timestamp is a bug, not a backfill.
-MAX_FUTURE = timedelta(minutes=5)
-MAX_PAST = timedelta(days=30)
+def _schema(path: str, message: str) -> InvalidFrame:
+    return InvalidFrame("schema", _printable(f"{path}: {message}"))
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
+def _schema_error(exc: msgspec.ValidationError) -> InvalidFrame:
+    # msgspec stops at the first error: "Expected `float` <= 250.0 - at `$.imu.acc_ms2[3][2]`".
+    message, at, path = str(exc).rpartition(" - at `$")
+    if not at:
+        message, path = path, ""
+    path = path.removesuffix("`").replace("[", ".").replace("]", "")
+    for prefix, plain in _KEY_MESSAGES.items():
+        if message.startswith(prefix):
+            path, message = f"{path}.{message.removeprefix(prefix).removesuffix('`')}", plain
+    if path == ".ts" and "regex" in message:
+        message = _TS_MESSAGE
+    return _schema(path.lstrip(".") or "(payload)", message)
 
 
-class ImuIn(_Strict):
-    rate_hz: Annotated[float, Field(ge=20, le=200)]
-    acc_ms2: Annotated[list[tuple[Acc, Acc, Acc]], Field(min_length=1, max_length=MAX_SAMPLES)]
-    gyr_rads: Annotated[list[tuple[Gyr, Gyr, Gyr]], Field(min_length=1, max_length=MAX_SAMPLES)] | None = None
+def _bad_json(exc: Exception) -> InvalidFrame:
+    return InvalidFrame("bad_json", _printable(str(exc)))
 
 
-class NoiseIn(_Strict):
-    laeq_db: Annotated[float, Field(ge=0, le=160)]
-    lcpeak_db: Annotated[float, Field(ge=0, le=200)] | None = None
+def _integer(value: int | float, path: str) -> int:
+    # JSON has one number type: 42.0 is the integer 42 (JSON Schema 2020-12 §6.1.1), but true is not 1 (msgspec
+    # refuses booleans for numbers).
+    low, high = INTEGER_BOUNDS[path]
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise _schema(path, f"expected an integer, got {value!r}")
+        value = int(value)
+    if not low <= value <= high:
+        raise _schema(path, f"expected {low}, got {value}" if low == high else
+                      f"expected an integer from {low} to {high}, got {value}")  # fmt: skip
+    return value
 
 
-class EnvIn(_Strict):
-    temp_c: Annotated[float, Field(ge=-50, le=70)]
-    rh_pct: Annotated[float, Field(ge=0, le=100)] | None = None
-    globe_temp_c: Annotated[float, Field(ge=-50, le=100)] | None = None
-
-
-class HavIn(_Strict):
-    tool_id: Annotated[Text, Field(max_length=64)] | None = None
-    ahv_ms2: Annotated[float, Field(ge=0, le=100)]
-    trigger_s: Annotated[float, Field(ge=0, le=1)]
-
-
-AwAxis = Annotated[float, Field(ge=0, le=50)]
-
-
-class WbvIn(_Strict):
-    aw_ms2: tuple[AwAxis, AwAxis, AwAxis]
-    duration_s: Annotated[float, Field(ge=0, le=1)]
-
-
-class GeometryIn(_Strict):
-    h_cm: Annotated[float, Field(ge=0, le=200)]
-    v_cm: Annotated[float, Field(ge=0, le=250)]
-    d_cm: Annotated[float, Field(ge=0, le=250)]
-    a_deg: Annotated[float, Field(ge=0, le=180)]
-    coupling: Literal["good", "fair", "poor"]
-    freq_per_min: Annotated[float, Field(ge=0, le=20)] = 1.0
-    duration_h: Annotated[float, Field(ge=0, le=8)] = 2.0
-
-
-class LiftIn(_Strict):
-    count: Annotated[int, BeforeValidator(_json_integer), Field(ge=0, le=10)]
-    load_kg: Annotated[float, Field(ge=0, le=150)]
-    geometry: GeometryIn | None = None
-
-
-class GpsIn(_Strict):
-    lat: Annotated[float, Field(ge=-90, le=90)]
-    lon: Annotated[float, Field(ge=-180, le=180)]
-    acc_m: Annotated[float, Field(ge=0, le=10000)] | None = None
-
-
-class FrameIn(_Strict):
-    v: V1
-    device_id: Id
-    seq: Seq
-    ts: Timestamp
-    imu: ImuIn | None = None
-    hr_bpm: Annotated[float, Field(ge=20, le=250)] | None = None
-    skin_temp_c: Annotated[float, Field(ge=15, le=45)] | None = None
-    noise: NoiseIn | None = None
-    env: EnvIn | None = None
-    hav: HavIn | None = None
-    wbv: WbvIn | None = None
-    lift: LiftIn | None = None
-    gps: GpsIn | None = None
-    battery_pct: Annotated[float, Field(ge=0, le=100)] | None = None
-    sos: bool = False
-    cancel: bool = False
-    checkin: bool = False
-
-
-class PoseIn(_Strict):
-    x_m: Annotated[float, Field(ge=-1e6, le=1e6)]
-    y_m: Annotated[float, Field(ge=-1e6, le=1e6)]
-    yaw_rad: Annotated[float, Field(ge=-7, le=7)] | None = None
-    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
-    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
-
-
-class RobotStateIn(_Strict):
-    v: V1
-    robot_id: Id
-    seq: Seq
-    ts: Timestamp
-    kind: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
-    pose: PoseIn | None = None
-    speed_ms: Annotated[float, Field(ge=-20, le=20)] | None = None
-    battery_pct: Annotated[float, Field(ge=0, le=100)] | None = None
-    mode: Annotated[Text, Field(max_length=32)] | None = None
-    estop: bool | None = None
-    protective_stop: bool | None = None
-    nearest_human_m: Annotated[float, Field(ge=0, le=1000)] | None = None
-    payload_kg: Annotated[float, Field(ge=0, le=2000)] | None = None
-    faults: Annotated[list[Annotated[Text, Field(max_length=128)]], Field(max_length=32)] = []
-
-
-def _schema_error(exc: ValidationError) -> InvalidFrame:
-    errors = exc.errors(include_url=False, include_input=False)
-    first = errors[0] if errors else {"loc": (), "msg": str(exc), "type": "unknown"}
-    loc = ".".join(str(part) for part in first["loc"]) or "(payload)"
-    reason = "bad_json" if str(first["type"]).startswith("json_") else "schema"
-    return InvalidFrame(reason, _printable(f"{loc}: {first['msg']} ({len(errors)} error(s))"))
-
-
-# Bytes without which a payload pydantic accepted is also valid RFC 8259 JSON (see _validate): tokens JSON does
-# not have, \u escapes (lone surrogates), and exponents a double cannot hold (three digits), which pydantic's
-# parser turns into inf where a repeated key can hide them.
-_STRICT_PARSE_IF = (b"NaN", b"Infinity", b"\\u")
-_HUGE_NUMBER = re.compile(rb"[0-9][eE][+-]?[0-9]{3}")
-
-
-def _validate(model: type[M], payload: bytes) -> M:
+def _timestamp(text: str) -> datetime:
+    # The pattern checked the RFC 3339 profile's shape; fromisoformat checks the calendar (no 30 February,
+    # 24:00 or leap second) and keeps microseconds (further digits truncated). It takes an offset's minutes up
+    # to 99, where RFC 3339 §5.6 (time-minute) stops at 59.
     try:
-        raw = model.model_validate_json(payload)
-    except ValidationError as exc:
-        raise _schema_error(exc) from exc
-    plain = payload.isascii() and not any(token in payload for token in _STRICT_PARSE_IF)
-    if plain and not _HUGE_NUMBER.search(payload):
-        return raw  # nothing the strict parser could refuse after pydantic's: spare it (11 % of ingest CPU)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or (text[-1] != "Z" and text[-2:] > "59"):
+        raise _schema("ts", _TS_MESSAGE)
+    return moment
+
+
+def _storable(text: str | None, path: str) -> None:
+    # Free text (tool ids, robot modes, faults) is taken as the contract allows it, but for the one character
+    # PostgreSQL text cannot hold: stored, a NUL would fail the whole batch's transaction.
+    if text is not None and "\x00" in text:
+        raise _schema(path, "a NUL character cannot be stored")
+
+
+def _frame_rules(raw: FrameIn) -> tuple[int, datetime]:
+    """The frame's rules no Struct holds; returns its ``seq`` and ``ts``."""
+    _integer(raw.v, "v")
+    seq = _integer(raw.seq, "seq")
+    ts = _timestamp(raw.ts)
+    if raw.hav is not None:
+        _storable(raw.hav.tool_id, "hav.tool_id")
+    if raw.lift is not None:
+        _integer(raw.lift.count, "lift.count")
+    return seq, ts
+
+
+def _robot_rules(raw: RobotStateIn) -> tuple[int, datetime]:
+    """The robot state's rules no Struct holds; returns its ``seq`` and ``ts``."""
+    _integer(raw.v, "v")
+    seq = _integer(raw.seq, "seq")
+    ts = _timestamp(raw.ts)
+    _storable(raw.mode, "mode")
+    for i, fault in enumerate(raw.faults):
+        _storable(fault, f"faults.{i}")
+    return seq, ts
+
+
+def _deeper_than(doc: object, limit: int, payload: bytes) -> bool:
+    if payload.count(b"[") + payload.count(b"{") <= limit:  # the payload's brackets bound the depth
+        return False
+    level, depth = [doc], 0
+    while level := [node for node in level if isinstance(node, dict | list)]:
+        depth += 1
+        if depth > limit:
+            return True
+        level = [child for node in level for child in (node.values() if isinstance(node, dict) else node)]
+    return False
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)  # a JSON string token, escapes included
+
+
+def _has_lone_surrogate(payload: bytes) -> bool:
+    # In every string, also one a repeated key replaced (a string token ends at the first unescaped quote).
+    for token in _STRING.finditer(payload):
+        if b"\\u" in token[0]:
+            try:
+                json.loads(token[0]).encode("utf-8")
+            except ValueError:  # UnicodeEncodeError: a surrogate UTF-8 cannot encode
+                return True
+    return False
+
+
+def _second_look(decoder: msgspec.json.Decoder[S], rules: Callable[[S], object], payload: bytes) -> S:
+    """msgspec refused the payload: accept it if a repeated key's replaced value was all it refused, else say why.
+
+    msgspec validates every value it reads, also one that a repeated key then replaces, where the JSON parsers
+    here keep the last (RFC 8259 §4 leaves it open; orjson, json and the fuzz test's reference all do). The
+    reason is the one the decoder has always given: ``schema`` when the payload, read leniently (NaN, Infinity,
+    1e400 as numbers, the last of repeated keys), breaks the contract; ``bad_json`` when it is not JSON at all,
+    or when only values JSON does not have, replaced by a repeated key, kept it from being valid. Only
+    payloads msgspec refused take this path, so its cost (a few strict and lenient parses) is the rejections'.
+    """
     try:
-        # pydantic's parser reads NaN and Infinity tokens and leaves them to validation, which a repeated key
-        # hides (the last value wins). RFC 8259 has neither, so a strict parser has the last word; it also
-        # refuses lone surrogates (\u escapes) and invalid UTF-8 (non-ASCII bytes).
-        orjson.loads(payload)
+        doc = orjson.loads(payload)  # RFC 8259, and the last of repeated keys
     except orjson.JSONDecodeError as exc:
-        raise InvalidFrame("bad_json", _printable(str(exc))) from None
-    return raw
+        strict_error = exc
+    else:
+        if _deeper_than(doc, MAX_DEPTH, payload):
+            raise InvalidFrame("bad_json", f"nested deeper than {MAX_DEPTH} levels")
+        try:
+            return decoder.decode(orjson.dumps(doc))
+        except msgspec.ValidationError as exc:
+            raise _schema_error(exc) from None
+    try:
+        # What the decoder read before it parsed strictly (pydantic's parser): JSON plus NaN, Infinity and
+        # -Infinity, numbers past a double as infinities; refusing invalid UTF-8 and lone surrogates.
+        text = payload.decode("utf-8")
+        if _has_lone_surrogate(payload):
+            raise ValueError("lone surrogate")
+        lenient = json.loads(text)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and json.JSONDecodeError are ValueErrors
+        raise _bad_json(strict_error) from None
+    if _deeper_than(lenient, MAX_DEPTH, payload):
+        raise _bad_json(strict_error)
+    try:
+        # A NaN or infinity fails here wherever it is: every number of the contract is bounded.
+        rules(msgspec.convert(lenient, decoder.type))
+    except msgspec.ValidationError as exc:
+        raise _schema_error(exc) from None
+    raise _bad_json(strict_error)  # a value only a repeated key's last value replaced was not JSON
 
 
-def _check_size(payload: bytes, max_bytes: int) -> None:
+def _decode(decoder: msgspec.json.Decoder[S], rules: Callable[[S], tuple[int, datetime]], payload: bytes,
+            max_bytes: int) -> tuple[S, int, datetime]:  # fmt: skip
     if len(payload) > max_bytes:
         raise InvalidFrame("too_large", f"{len(payload)} bytes > {max_bytes}")
+    try:
+        raw = decoder.decode(payload)
+    except _REFUSED:
+        raw = _second_look(decoder, rules, payload)
+    seq, ts = rules(raw)
+    return raw, seq, ts
 
 
 def _check_time(ts: datetime, now: datetime) -> datetime:
@@ -251,6 +253,13 @@ def _check_time(ts: datetime, now: datetime) -> datetime:
     return utc
 
 
+def _samples(rows: list[tuple[float, float, float]]) -> FloatArray:
+    # Straight into a float32 buffer of known size: half the time of np.asarray(rows, np.float32), which first
+    # works out the nesting of the Python lists (~5 µs against ~10 µs per 50-sample axis, measured here).
+    samples: FloatArray = np.fromiter(chain.from_iterable(rows), np.float32, 3 * len(rows)).reshape(-1, 3)
+    return samples
+
+
 def _imu(imu: ImuIn) -> Imu:
     n = len(imu.acc_ms2)
     # A frame holds one second: the sample count must match the declared rate (±10 %, at least ±2).
@@ -258,28 +267,27 @@ def _imu(imu: ImuIn) -> Imu:
         raise InvalidFrame("imu_rate_mismatch", f"{n} samples for rate_hz={imu.rate_hz}")
     if imu.gyr_rads is not None and len(imu.gyr_rads) != n:
         raise InvalidFrame("imu_length_mismatch", f"{len(imu.gyr_rads)} gyr samples for {n} acc")
-    gyr = None if imu.gyr_rads is None else np.asarray(imu.gyr_rads, dtype=np.float32)
-    return Imu(rate_hz=imu.rate_hz, acc_ms2=np.asarray(imu.acc_ms2, dtype=np.float32), gyr_rads=gyr)
+    gyr = None if imu.gyr_rads is None else _samples(imu.gyr_rads)
+    return Imu(rate_hz=imu.rate_hz, acc_ms2=_samples(imu.acc_ms2), gyr_rads=gyr)
 
 
 def _lift(lift: LiftIn) -> Lift:
     g = lift.geometry
     geometry = None if g is None else LiftGeometry(g.h_cm, g.v_cm, g.d_cm, g.a_deg, g.coupling, g.freq_per_min,
                                                      g.duration_h)  # fmt: skip
-    return Lift(lift.count, lift.load_kg, geometry)
+    return Lift(int(lift.count), lift.load_kg, geometry)
 
 
 def decode_frame(payload: bytes, topic_device_id: str, now: datetime, max_bytes: int = 65_536) -> Frame:
     """Decode a wearable frame published on ``vigie/v1/wearables/{topic_device_id}/frame``."""
-    _check_size(payload, max_bytes)
-    raw = _validate(FrameIn, payload)
+    raw, seq, ts = _decode(_FRAME, _frame_rules, payload, max_bytes)
     if raw.device_id != topic_device_id:
         # A device may publish only under its own id (the broker ACL enforces it too).
         raise InvalidFrame("id_mismatch", f"payload device_id {raw.device_id!r} on topic of {topic_device_id!r}")
     return Frame(
         device_id=raw.device_id,
-        seq=raw.seq,
-        ts=_check_time(raw.ts, now),
+        seq=seq,
+        ts=_check_time(ts, now),
         imu=_imu(raw.imu) if raw.imu else None,
         hr_bpm=raw.hr_bpm,
         skin_temp_c=raw.skin_temp_c,
@@ -296,19 +304,16 @@ def decode_frame(payload: bytes, topic_device_id: str, now: datetime, max_bytes:
     )
 
 
-def decode_robot_state(
-    payload: bytes, topic_robot_id: str, now: datetime, max_bytes: int = 65_536
-) -> RobotState:
+def decode_robot_state(payload: bytes, topic_robot_id: str, now: datetime, max_bytes: int = 65_536) -> RobotState:
     """Decode a robot state published on ``vigie/v1/robots/{topic_robot_id}/state``."""
-    _check_size(payload, max_bytes)
-    raw = _validate(RobotStateIn, payload)
+    raw, seq, ts = _decode(_ROBOT, _robot_rules, payload, max_bytes)
     if raw.robot_id != topic_robot_id:
         raise InvalidFrame("id_mismatch", f"payload robot_id {raw.robot_id!r} on topic of {topic_robot_id!r}")
     pose = raw.pose
     return RobotState(
         robot_id=raw.robot_id,
-        seq=raw.seq,
-        ts=_check_time(raw.ts, now),
+        seq=seq,
+        ts=_check_time(ts, now),
         kind=raw.kind,
         pose=Pose(pose.x_m, pose.y_m, pose.yaw_rad, pose.lat, pose.lon) if pose else None,
         speed_ms=raw.speed_ms,
