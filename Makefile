@@ -67,6 +67,7 @@ bench: venv
 	$(BIN)/vigie bench reports --out $(BENCH_OUT)
 	$(BIN)/vigie bench load --out $(BENCH_OUT) $(BENCH_LOAD_ARGS)
 	$(BIN)/vigie bench signals --out $(BENCH_OUT)
+	$(BIN)/python -m benchmarks.bench_hotpath --out $(BENCH_OUT)
 
 clean:
 	rm -rf .vigie test-artifacts .pytest_cache .mypy_cache .ruff_cache
