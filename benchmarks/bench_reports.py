@@ -279,7 +279,7 @@ async def _tiers_compared(conn: AConn, written: dict[str, Any]) -> dict[str, Any
 
 def rollup_cost(conn: Conn, batches: int = 10, size: int = 1000) -> dict[str, Any]:
     """An ingest batch's writes: ``insert_frames`` (COPY + idempotent insert) against ``add_frame_minutes``."""
-    store = IngestStore(conn)
+    store = IngestStore(conn, site_tz="Europe/Paris")  # frames only: no robot-day is marked
     t0 = datetime(2025, 6, 2, 8, tzinfo=UTC)
     frames_s, minutes_s = [], []
     for b in range(batches):

@@ -2,7 +2,8 @@
 
 Every second: escalate unacknowledged alerts whose delay has passed, publish the outbox (robot commands,
 escalation messages) at least once and in order, deliver webhooks. Every few seconds: refresh heat strain
-in the exposure ledger and the time-to-acknowledge / time-to-resolve percentiles on ``/metrics``.
+in the exposure ledger, the robots' near misses per day (``robot_days``) and the time-to-acknowledge /
+time-to-resolve percentiles on ``/metrics``.
 Its own database connection, so a slow webhook never holds up ingest. Retention (``RetentionKeeper``) runs
 in a thread of its own: a pass can take minutes and must never delay an escalation.
 """
@@ -21,7 +22,7 @@ import psycopg
 from prometheus_client import Counter, Gauge
 
 from gateway import metrics
-from gateway.db import escalation_store, ledger_store, retention
+from gateway.db import escalation_store, ledger_store, retention, robot_days, signals_queries
 from gateway.settings import Settings
 from services.retention import RetentionPlan
 
@@ -72,6 +73,7 @@ class Housekeeper(threading.Thread):
                 self.every_second(conn)
                 if time.monotonic() >= next_slow:
                     ledger_store.refresh_heat_strain(conn, self.tz)
+                    robot_days.refresh_all(conn, self.tz, signals_queries.slowdown_distances_m())  # near misses
                     self._timings(conn)
                     next_slow = time.monotonic() + self.settings.heat_strain_interval_s
             except psycopg.OperationalError as exc:

@@ -292,7 +292,7 @@ class IngestWorker(threading.Thread):
     def _open(self) -> IngestPipeline:
         if self._pipeline is not None and self._connected:
             return self._pipeline
-        store = IngestStore(self.connect())
+        store = IngestStore(self.connect(), site_tz=self.settings.site_timezone)
         if self._pipeline is None:
             self._pipeline = IngestPipeline(store, self.settings, self._imu, Alerting(store.conn, self.settings))
         else:

@@ -107,16 +107,6 @@ def simulator_namespace(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def demo_raw_retention_days(options: UpOptions) -> int:
-    """Per-second rows (frames, robot states) are kept 30 days (docs/privacy.md), but the robots' near-miss signal
-    reads robot states, and the demo's history goes back further: the demo keeps them a month past its history
-    (positions still go after 60 days at most: ``retention_location_days``)."""
-    default = Settings.model_fields["retention_raw_days"].default
-    if not options.simulator:
-        return int(default)
-    return max(int(default), int(simulator_namespace(options.simulator_args).history_days) + 30)
-
-
 def demo_drifts(agents: int, robots: int, seed: int = 1) -> list[str]:
     """``DEMO_DRIFTS`` whose subject exists in a roster of that size (a small demo keeps what it can)."""
     from simulations import drift_model
@@ -216,8 +206,7 @@ class Stack:
             raise ServiceStartError(f"port {http_port} is already in use: pass --http-port or free it")
         settings = Settings(mqtt_url=mqtt_url, database_url=database_url, http_port=http_port,
                             state_dir=opts.state_dir, mode="demo", mqtt_auth_dir=auth.directory if auth else None,
-                            mqtt_broker_pid_file=self.broker.pid_file if self.broker else None,
-                            retention_raw_days=demo_raw_retention_days(opts))  # fmt: skip
+                            mqtt_broker_pid_file=self.broker.pid_file if self.broker else None)  # fmt: skip
         self._start_gateway(settings)
         users = _demo_users(database_url)
         admin_token = issue_jwt(Principal(DEMO_ADMIN, Role.ADMIN), settings.jwt_secret_value, datetime.now(UTC),

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.types.json import Jsonb
 
-from gateway.db import ledger_store
+from gateway.db import ledger_store, robot_days, signals_queries
 from gateway.settings import Settings
 from services.exposure.handling import HandlingDay
 from services.exposure.noise import NoiseDose
@@ -71,8 +71,13 @@ def load(settings: Settings, history: History) -> LoadReport:
             _ledger(conn, history)
             _heat_alerts(conn, history, settings.site_timezone)
             _robot_states(conn, history)
+            # Copied, not ingested: their robot-days are marked here for the refresh below.
+            t0, t1 = signals_queries.utc_bounds(history.days[0].date, history.days[-1].date, tz)
+            robot_days.mark_stored(conn, tz, t0, t1, sorted({s.robot_id for s in history.robot_states}))
         while ledger_store.refresh_heat_strain(conn, tz):  # the housekeeper's pass, on these days now
             pass
+        # The robots' near misses per day, as the housekeeper computes them from live states (the signals read these).
+        robot_days.refresh_all(conn, tz, signals_queries.slowdown_distances_m())
     report = LoadReport(len(history.agents), minutes, len(history.heat_alerts), len(history.robot_states))
     log.info("demo history: %d agent-days, %d minutes, %d heat-strain alerts, %d robot states",
              report.agent_days, report.minutes, report.heat_alerts, report.robot_states)  # fmt: skip
@@ -93,6 +98,7 @@ def _forget(conn: Conn, history: History, tz: ZoneInfo) -> None:
     conn.execute("DELETE FROM alerts WHERE rule = 'heat_strain' AND agent_id = ANY(%s) AND raised_at >= %s"
                  " AND raised_at < %s AND resolved_by = %s", (agents, t0, t1, HISTORY_ACTOR))  # fmt: skip
     conn.execute("DELETE FROM robot_states WHERE robot_id = ANY(%s) AND ts >= %s AND ts < %s", (robots, t0, t1))
+    conn.execute("DELETE FROM robot_days WHERE robot_id = ANY(%s) AND day BETWEEN %s AND %s", (robots, first, last))
 
 
 def _minutes(conn: Conn, history: History) -> int:

@@ -16,7 +16,7 @@ import numpy.typing as npt
 import orjson
 import psycopg
 
-from gateway.db import rollups
+from gateway.db import robot_days, rollups
 from gateway.db.arrays import text_array
 from services.model import Assignment, DeviceLink, Received, RobotState
 
@@ -122,8 +122,9 @@ def _copy(cur: psycopg.Cursor[tuple[object, ...]], table: str, columns: Sequence
 class IngestStore:
     """The ingest worker's single connection: stage with COPY, insert new rows, return what was new."""
 
-    def __init__(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    def __init__(self, conn: psycopg.Connection[tuple[object, ...]], *, site_tz: str) -> None:
         self.conn = conn
+        self.site_tz = site_tz  # robot states mark their robot's local day for the near-miss roll-up
         conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS frames_stage (LIKE frames) ON COMMIT DELETE ROWS;"
             "CREATE TEMP TABLE IF NOT EXISTS robot_states_stage (LIKE robot_states) ON COMMIT DELETE ROWS;"
@@ -171,10 +172,13 @@ class IngestStore:
         cur = self.conn.cursor()
         _copy(cur, "robot_states_stage", _ROBOT_COLUMNS, _ROBOT_TYPES, [_robot_row(r) for r in states])
         cols = ", ".join(_ROBOT_COLUMNS)
-        inserted = cur.execute(
-            f"INSERT INTO robot_states ({cols}) SELECT DISTINCT ON (robot_id, seq, ts) {cols}"
-            " FROM robot_states_stage ON CONFLICT (robot_id, seq, ts) DO NOTHING"
-        ).rowcount
+        # The states stored for the first time mark their robot-days for the near-miss roll-up (gateway/db/robot_days).
+        row = cur.execute(
+            f"WITH new AS (INSERT INTO robot_states ({cols}) SELECT DISTINCT ON (robot_id, seq, ts) {cols}"
+            " FROM robot_states_stage ON CONFLICT (robot_id, seq, ts) DO NOTHING RETURNING robot_id, ts),"
+            f" marked AS ({robot_days.MARK_NEW_STATES}) SELECT count(*) FROM new", {"site_tz": self.site_tz}
+        ).fetchone()
+        inserted = int(row[0]) if row else 0  # type: ignore[call-overload]
         latest = [c for c in _ROBOT_COLUMNS if c != "late"]
         sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in latest if c != "robot_id")
         cur.execute(

@@ -3,9 +3,9 @@
 TimescaleDB's Apache edition has ``drop_chunks`` but no retention policies, so Vigie runs this pass itself
 (``gateway.housekeeping.RetentionKeeper``, or ``vigie retention run``). What goes when comes from a pure
 ``services.retention.RetentionPlan``; docs/privacy.md says why. Storage is tiered: per-second rows (frames,
-raw IMU, robot states) for ``retention_raw_days``, per-minute roll-ups (``frame_minutes``) for
-``retention_minute_days``, the exposure ledger for good. Never touched: the exposure ledger
-(``exposure_days``), alerts and their events, and the audit log, which are kept as records.
+raw IMU, robot states) for ``retention_raw_days``, per-minute roll-ups (``frame_minutes``) and the robots'
+near misses per day (``robot_days``) for ``retention_minute_days``, the exposure ledger for good. Never
+touched: the exposure ledger (``exposure_days``), alerts and their events, and the audit log, which are kept as records.
 
 Every step commits on its own and updates at most one time slice or one batch per transaction, so a pass
 never holds a long transaction or a large lock, and a pass interrupted halfway leaves consistent data that
@@ -57,6 +57,14 @@ _HR_MINUTES = (
     "DELETE FROM hr_minutes h USING (SELECT agent_id, minute FROM hr_minutes WHERE minute < %s LIMIT %s) o"
     " WHERE h.agent_id = o.agent_id AND h.minute = o.minute",
     "SELECT count(*) FROM hr_minutes WHERE minute < %s",
+)
+# robot_days holds local days of an unknown zone here: a local day D lies within [D−1 10:00, D+1 14:00] UTC for
+# any zone, so it is wholly before the cut-off when D + 2 ≤ the cut-off's UTC date.
+_ROBOT_DAYS = (
+    "DELETE FROM robot_days r USING (SELECT robot_id, day FROM robot_days"
+    " WHERE day < (%s::timestamptz AT TIME ZONE 'UTC')::date - 1 LIMIT %s) o"
+    " WHERE r.robot_id = o.robot_id AND r.day = o.day",
+    "SELECT count(*) FROM robot_days WHERE day < (%s::timestamptz AT TIME ZONE 'UTC')::date - 1",
 )
 _DEAD_LETTERS = (
     "DELETE FROM dead_letters WHERE id IN"
@@ -144,6 +152,7 @@ class _Pass:
         for table in RAW_TABLES:
             self.chunks[table] = self._drop_chunks(table, plan.raw_before)
         self.chunks[MINUTE_TABLE] = self._drop_chunks(MINUTE_TABLE, plan.minutes_before)
+        self.rows["robot_days_deleted"] = self._delete_batches(_ROBOT_DAYS, plan.minutes_before)
         # Every position older than the location cut-off, then those of unassigned frames younger than it.
         location_from = since.location_before if since else None
         self.rows["location_erased"] = self._erase_positions(location_from, plan.location_before, False)

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from gateway import cli
-from gateway.db import ledger_store, signals_queries
+from gateway.db import ledger_store, robot_days, signals_queries
 from gateway.db.signals_queries import Scope
 from gateway.runtime.mosquitto import MosquittoBroker
 from services.access import Principal, Role, pseudonym
@@ -86,6 +86,9 @@ def seed(database_url: str) -> None:
                 agent, rule, at, at, at, res, by) for n, (rule, agent, at, res, by) in enumerate(alerts)])  # fmt: skip
         _copy(conn, "robot_states", ("ts", "robot_id", "seq", "received_at", "kind", "protective_stop",
                                      "nearest_human_m"), robot_states(rng))  # fmt: skip
+        # Copied, not ingested: mark their robot-days and run the housekeeper's roll-up (gateway/db/robot_days).
+        robot_days.mark_stored(conn, PARIS, *signals_queries.utc_bounds(FIRST, LAST, PARIS))
+        robot_days.refresh_all(conn, PARIS, signals_queries.slowdown_distances_m())
 
 
 def robot_states(rng: random.Random) -> list[tuple[Any, ...]]:

@@ -44,9 +44,9 @@ OFFICER = "officer-sim"
 
 @pytest.fixture
 def gateway(broker: MosquittoBroker, database_url: str) -> Any:
-    # As the demo does (gateway/stack.py): the robots' near misses are read from robot states, which are per-second
-    # rows kept 30 days by default — the history's must outlive the retention pass a minute after start.
-    with running_gateway(broker.url, database_url, signals_min_group_size=5, retention_raw_days=HISTORY_DAYS + 30) as g:
+    # Default retention: the robots' near misses are read from their per-day roll-up (robot_days), which outlives
+    # the raw states the retention pass a minute after start drops; the housekeeper rolls today's up every second.
+    with running_gateway(broker.url, database_url, signals_min_group_size=5, heat_strain_interval_s=1.0) as g:
         yield g
 
 
@@ -99,7 +99,10 @@ def test_injected_drifts_are_flagged_for_their_subjects_and_nobody_else(gateway:
             row = conn.execute("SELECT sum(worked_s) FROM exposure_days WHERE day = %s", (today,)).fetchone()
             robot = conn.execute("SELECT count(*) FROM robot_states WHERE robot_id = 'robot-01' AND ts > %s",
                                  (datetime.now(UTC).replace(hour=0, minute=0),)).fetchone()  # fmt: skip
-        return row is not None and (row[0] or 0) >= 0.99 * AGENTS * LIVE_S and robot is not None and robot[0] > 7000
+            rolled = conn.execute("SELECT count(*) FROM robot_days WHERE robot_id = 'robot-01' AND day = %s"
+                                  " AND NOT dirty AND last_ts - first_ts > interval '1 hour'", (today,)).fetchone()
+        return (row is not None and (row[0] or 0) >= 0.99 * AGENTS * LIVE_S and robot is not None and robot[0] > 7000
+                and rolled == (1,))  # fmt: skip
 
     wait_until(today_counted, timeout_s=60, interval_s=0.5, message="the live hour was not all stored")
     with psycopg.connect(gateway.settings.database_url) as conn:

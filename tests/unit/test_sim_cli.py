@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from gateway.stack import UpOptions, _signals_text, demo_drifts, demo_raw_retention_days, simulator_namespace
+from gateway.stack import UpOptions, _signals_text, demo_drifts, simulator_namespace
 from simulations import cli, scenario
 from simulations.crew import CrewSimulator
 from simulations.publisher import schedule_days
@@ -63,14 +63,13 @@ def test_a_dry_run_with_history_prints_the_injected_drifts_and_what_is_flagged(c
     assert "days of history" in err and "injected: resting_hr_drift on agent agent-0002" in err
 
 
-def test_vigie_up_passes_the_demo_drifts_that_fit_its_roster_and_keeps_robot_states_past_the_history(tmp_path: Path):
+def test_vigie_up_passes_the_demo_drifts_that_fit_its_roster_and_says_where_to_look(tmp_path: Path):
     assert demo_drifts(24, 3) == ["hr_recovery_slowing:agent-0005@-16:8", "heat_strain_recurring:crew-02@-16",
                                   "robot_near_misses:robot-01@-16"]  # fmt: skip
     assert demo_drifts(4, 0) == []  # no agent-0005, no crew-02, no robot
     argv = ["--history-days", "60", *(a for d in demo_drifts(24, 3) for a in ("--drift", d))]
     options = UpOptions(state_dir=tmp_path, simulator_args=argv)
-    assert simulator_namespace(argv).history_days == 60 and demo_raw_retention_days(options) == 90
-    assert demo_raw_retention_days(UpOptions(state_dir=tmp_path, simulator=False, simulator_args=argv)) == 30
+    assert simulator_namespace(argv).history_days == 60
     text = _signals_text({"http_url": "http://127.0.0.1:8000"}, options)
     assert "http://127.0.0.1:8000/#/signals" in text and "preventeur" in text and "superviseur" in text
     assert text.count("injected:") == 3

@@ -1,0 +1,135 @@
+"""The per-robot-day roll-up of near misses (``robot_days``, migration 0012) that the weak signals read.
+
+Writers of robot states mark the local days they touch (``MARK_NEW_STATES`` in the ingest's transaction,
+``mark_stored`` for states copied in by other means); the housekeeper's ``refresh`` computes the marked days:
+on from the last counted state when the new states all come after it, the whole day again when one does not
+(late, out of order, or a duplicate). Counting is ``services.signals.robot_onsets``. The roll-up outlives the raw
+states (``retention_minute_days`` against ``retention_raw_days``), so the signal's 30 worked days of baseline
+survive the raw retention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from services.signals.robot_onsets import Onsets, PersonFlags, continue_onsets, count_onsets, person_flags
+
+Conn = psycopg.Connection[Any]
+
+# The state before midnight decides whether the day's first state is an onset; a robot silent for longer than
+# this before midnight starts its day afresh (a stop after an hour of silence is a new near miss).
+LOOKBACK = timedelta(hours=1)
+
+_ON_CONFLICT = (
+    " ON CONFLICT (robot_id, day) DO UPDATE SET dirty = true,"
+    " dirty_from = least(robot_days.dirty_from, EXCLUDED.dirty_from)"
+)
+# A data-modifying CTE over the states the ingest stored for the first time (``new``: robot_id, ts): a redelivered
+# duplicate marks nothing. Rows in key order, so two ingest workers lock shared robot-days in the same order.
+MARK_NEW_STATES = (
+    "INSERT INTO robot_days (robot_id, day, dirty, dirty_from)"
+    " SELECT robot_id, (ts AT TIME ZONE %(site_tz)s)::date, true, min(ts) FROM new GROUP BY 1, 2 ORDER BY 1, 2"
+    + _ON_CONFLICT
+)
+_MARK_STORED = (
+    "INSERT INTO robot_days (robot_id, day, dirty, dirty_from)"
+    " SELECT robot_id, (ts AT TIME ZONE %(tz)s)::date, true, min(ts) FROM robot_states"
+    " WHERE ts >= %(t0)s AND ts < %(t1)s AND (%(robots)s::text[] IS NULL OR robot_id = ANY(%(robots)s))"
+    " GROUP BY 1, 2 ORDER BY 1, 2" + _ON_CONFLICT
+)
+_DIRTY = (
+    "SELECT d.robot_id, d.day, d.first_ts, d.last_ts, d.protective_stops, d.slowdowns, d.last_stop, d.last_slow,"
+    " d.dirty_from, d.computed_at, r.kind FROM robot_days d LEFT JOIN robots r USING (robot_id)"
+    " WHERE d.dirty ORDER BY d.day, d.robot_id LIMIT %s FOR UPDATE OF d SKIP LOCKED"
+)
+_STATES = (
+    "SELECT ts, protective_stop, nearest_human_m FROM robot_states"
+    " WHERE robot_id = %s AND ts >= %s AND ts < %s ORDER BY ts, seq"
+)
+_STATES_AFTER = (
+    "SELECT ts, protective_stop, nearest_human_m FROM robot_states"
+    " WHERE robot_id = %s AND ts > %s AND ts < %s ORDER BY ts, seq"
+)
+_SAVE = (
+    "UPDATE robot_days SET first_ts = %s, last_ts = %s, protective_stops = %s, slowdowns = %s, last_stop = %s,"
+    " last_slow = %s, dirty = false, dirty_from = NULL, computed_at = now() WHERE robot_id = %s AND day = %s"
+)
+
+
+def mark_stored(conn: Conn, tz: ZoneInfo, t0: datetime, t1: datetime, robot_ids: Sequence[str] | None = None) -> int:
+    """Mark the robot-days of the states stored in [t0, t1) to be computed (states copied in without the ingest:
+    the demo's history, tests). Returns the number of robot-days marked."""
+    params = {"tz": tz.key, "t0": t0, "t1": t1, "robots": None if robot_ids is None else list(robot_ids)}
+    return conn.execute(_MARK_STORED, params).rowcount
+
+
+def refresh(conn: Conn, tz: tzinfo, distances_m: Mapping[str, float], limit: int = 500) -> int:
+    """Compute up to ``limit`` marked robot-days in one transaction; returns how many were taken.
+
+    ``distances_m``: the slow-down zone per kind (``signals_queries.slowdown_distances_m``: ``follower_m``,
+    ``mower_m``, ``robot_m`` for any other kind). Rows locked by an ingest batch marking them are skipped: that
+    batch's states are not committed yet, and the row stays marked for the next pass.
+    """
+    with conn.transaction():
+        dirty = conn.execute(_DIRTY, (limit,)).fetchall()
+        for row in dirty:
+            robot_id, day, kind = row[0], row[1], row[-1]
+            computed = _compute(conn, row, _day_bounds(day, tz), distances_m.get(f"{kind}_m", distances_m["robot_m"]))
+            if computed is None:  # a day the backfill guessed, or whose states were deleted: nothing to count
+                conn.execute("DELETE FROM robot_days WHERE robot_id = %s AND day = %s", (robot_id, day))
+                continue
+            first_ts, last_ts, onsets = computed
+            last = onsets.last
+            conn.execute(_SAVE, (first_ts, last_ts, onsets.protective_stops, onsets.slowdowns,
+                                 None if last is None else last.stop, None if last is None else last.slow,
+                                 robot_id, day))  # fmt: skip
+    return len(dirty)
+
+
+def _compute(conn: Conn, row: tuple[Any, ...], bounds: tuple[datetime, datetime],
+             slowdown_m: float) -> tuple[datetime, datetime, Onsets] | None:  # fmt: skip
+    """(first state, last state, onsets) of one marked robot-day; None when the day holds no state."""
+    robot_id, _, first_ts, last_ts, stops, slows, last_stop, last_slow, dirty_from, computed_at, _ = row
+    start, end = bounds
+    if computed_at is None or last_ts is None or dirty_from is None or dirty_from <= last_ts:
+        # Never computed, or a state at or before the last one counted: the order changed, count the day again.
+        states = conn.execute(_STATES, (robot_id, start - LOOKBACK, end)).fetchall()
+        before = [s for s in states if s[0] < start]
+        in_day = [s for s in states if s[0] >= start]
+        if not in_day:
+            return None
+        prior = _flags(before[-1], slowdown_m) if before else None
+        return in_day[0][0], in_day[-1][0], count_onsets((_flags(s, slowdown_m) for s in in_day), prior)
+    later = conn.execute(_STATES_AFTER, (robot_id, last_ts, end)).fetchall()
+    done = Onsets(stops, slows, _stored_flags(last_stop, last_slow))
+    onsets = continue_onsets(done, (_flags(s, slowdown_m) for s in later))
+    return first_ts, later[-1][0] if later else last_ts, onsets
+
+
+def refresh_all(conn: Conn, tz: tzinfo, distances_m: Mapping[str, float], limit: int = 500) -> int:
+    """``refresh`` until a pass takes fewer than ``limit`` rows; returns the robot-days computed."""
+    total = 0
+    while (taken := refresh(conn, tz, distances_m, limit)) > 0:
+        total += taken
+        if taken < limit:
+            break
+    return total
+
+
+def _flags(state: tuple[Any, ...], slowdown_m: float) -> PersonFlags:
+    _, protective_stop, nearest_human_m = state
+    return person_flags(protective_stop, None if nearest_human_m is None else float(nearest_human_m), slowdown_m)
+
+
+def _stored_flags(last_stop: bool | None, last_slow: bool | None) -> PersonFlags | None:
+    return None if last_stop is None or last_slow is None else PersonFlags(last_stop, last_slow)
+
+
+def _day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(), tz)
+    return start.astimezone(UTC), datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
