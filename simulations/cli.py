@@ -18,13 +18,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from types import FrameType
+from typing import TypeVar
 
 from simulations import drift_model, incidents, scenario
 from simulations.crew import CrewSimulator
@@ -48,34 +49,25 @@ from simulations.timebase import parse_rfc3339, utc_second
 
 log = logging.getLogger(__name__)
 DEFAULT_STATE_DIR = Path(".vigie")
+T = TypeVar("T")
 
 
-def _incident(text: str) -> incidents.IncidentSpec:
-    try:
-        return incidents.parse_incident(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+def _argument(parse: Callable[[str], T], message: str = "{exc}") -> Callable[[str], T]:
+    """``parse`` as an argparse ``type``: its ValueError becomes argparse's usage error, worded by ``message``."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(message.format(exc=exc, text=text)) from exc
+
+    return convert
 
 
-def _start(text: str) -> datetime:
-    try:
-        return parse_rfc3339(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"--start: {exc}") from exc
-
-
-def _drift(text: str) -> drift_model.DriftSpec:
-    try:
-        return drift_model.parse_drift(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def _local_time(text: str) -> clock_time:
-    try:
-        return scenario.parse_time(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected HH:MM, got {text!r}") from exc
+_incident = _argument(incidents.parse_incident)
+_start = _argument(parse_rfc3339, "--start: {exc}")
+_drift = _argument(drift_model.parse_drift)
+_local_time = _argument(scenario.parse_time, "expected HH:MM, got {text!r}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
