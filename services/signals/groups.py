@@ -10,14 +10,15 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from services.signals.build import Metric, Subject, run_signal, trend_signal
+from services.signals.build import Metric, Subject, count_signal, run_signal, trend_signal
+from services.signals.counts import DayCount
 from services.signals.model import AgentDay, DayValue, Fact, HeatEpisode, PeakHour, RobotDay, Signal, SubjectKind
 from services.signals.params import SignalParams
 
-HEAT = Metric("heat_strain_recurring", "heat_strain_episodes", "per day", "up")
+HEAT = Metric("heat_strain_recurring", "heat_strain_episodes", "per day", "up", counted=True)
 CREW_NOISE = Metric("crew_noise_over_action", "share_over_80_dba", "share", "up")
 NEAR_MISSES = Metric("robot_near_misses", "protective_stops_and_slowdowns_per_h", "per h", "up")
-SITE_STUMBLES = Metric("site_stumbles", "stumbles_per_agent_day", "per agent-day", "up")
+SITE_STUMBLES = Metric("site_stumbles", "stumbles_per_agent_day", "per agent-day", "up", counted=True)
 
 MIN_AGENTS_MEASURED = 3
 """A crew-day's share over the action value needs at least three measured agents to mean anything."""
@@ -35,7 +36,8 @@ def _peak_hour(episodes: Sequence[HeatEpisode], since: date | None) -> tuple[Fac
 def heat_signals(days_by_group: Mapping[tuple[SubjectKind, str], Sequence[date]],
                  episodes: Sequence[HeatEpisode], sizes: Mapping[tuple[SubjectKind, str], int],
                  params: SignalParams) -> list[Signal]:
-    """Heat-strain episodes per worked day of each crew (the round) and site, with the recent peak hour."""
+    """Heat-strain episodes per worked day of each crew (the round) and site, a count tested as a rate
+    (services/signals/counts.py), with the recent peak hour."""
     by_group: dict[tuple[SubjectKind, str], list[HeatEpisode]] = defaultdict(list)
     for episode in episodes:
         by_group[(SubjectKind.SITE, episode.site_id)].append(episode)
@@ -45,9 +47,9 @@ def heat_signals(days_by_group: Mapping[tuple[SubjectKind, str], Sequence[date]]
     for key, worked in days_by_group.items():
         group_episodes = by_group.get(key, [])
         per_day = Counter(e.day for e in group_episodes)
-        series = [DayValue(day, float(per_day.get(day, 0))) for day in worked]
-        recent_from = series[-params.heat.recent_days].day if len(series) >= params.heat.recent_days else None
-        signal = trend_signal(HEAT, Subject(key[0], key[1], sizes[key]), series, params.heat, params,
+        counts = [DayCount(day, float(per_day.get(day, 0)), 1.0) for day in worked]
+        recent_from = counts[-params.heat.recent_days].day if len(counts) >= params.heat.recent_days else None
+        signal = count_signal(HEAT, Subject(key[0], key[1], sizes[key]), counts, params.heat, params,
                               facts=_peak_hour(group_episodes, recent_from))
         if signal is not None:
             signals.append(signal)
@@ -77,7 +79,10 @@ def near_miss_signals(robot_days: Sequence[RobotDay], crew_sizes: Mapping[str, i
                       site_sizes: Mapping[str, int], params: SignalParams) -> list[Signal]:
     """Protective stops + slow-downs per hour of robot work, per robot, per crew and per site.
 
-    A robot's group size is that of its crew (or site): a robot signal can point at the people working with it.
+    Counts, but several a day per robot rather than mostly zero: the robust trend's normal approximation holds, and
+    its spread is the day-to-day one observed, whether a robot's stops come in bursts (more variable than Poisson)
+    or as regularly as a routine (less; the Poisson test would then wait for twice as many stops). A robot's group
+    size is that of its crew (or site): a robot signal can point at the people working with it.
     """
     totals: dict[tuple[SubjectKind, str], dict[date, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     robot_group: dict[str, int] = {}
@@ -105,15 +110,16 @@ def near_miss_signals(robot_days: Sequence[RobotDay], crew_sizes: Mapping[str, i
 
 def site_stumble_signals(days_by_site: Mapping[str, Sequence[AgentDay]], sizes: Mapping[str, int],
                          params: SignalParams) -> list[Signal]:
-    """Stumbles (suspected falls cancelled by the wearer) per agent-day worked on the site."""
+    """Stumbles (suspected falls cancelled by the wearer) per agent-day worked on the site, tested as a rate
+    (services/signals/counts.py): a day with more agents on site is more exposure, not more risk."""
     signals = []
     for site, days in days_by_site.items():
         per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0])
         for d in days:
             per_day[d.day][0] += d.stumbles
             per_day[d.day][1] += 1
-        series = [DayValue(day, s / n) for day, (s, n) in sorted(per_day.items())]
-        signal = trend_signal(SITE_STUMBLES, Subject(SubjectKind.SITE, site, sizes[site]), series,
+        counts = [DayCount(day, float(s), float(n)) for day, (s, n) in sorted(per_day.items())]
+        signal = count_signal(SITE_STUMBLES, Subject(SubjectKind.SITE, site, sizes[site]), counts,
                               params.site_stumbles, params)
         if signal is not None:
             signals.append(signal)

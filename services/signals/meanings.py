@@ -1,11 +1,11 @@
 """What each weak signal means, in French and in English: ``meaning(signal, lang)`` (docs/signals.md).
 
 The one place that writes a signal's sentence for a safety officer: the levels (baseline and recent, with their
-unit), the effect in robust standard deviations, whether it is flagged, the facts the signal carries (a run of days
-over an action value, the heat peak hour, the year's night count), then why it matters and where to look, with the
-text it rests on. Vigie is French first (Paris): the French is written for a French prevention officer (decimal
-comma, dd/mm/yyyy dates, the Code du travail's articles), not translated word for word; the English is for the
-English dashboard and reports. Pure: figures in, text out.
+unit), the effect in robust standard deviations (Poisson ones for counts), whether it is flagged, the facts the
+signal carries (a run of days over an action value, the heat peak hour, the year's night count), then why it
+matters and where to look, with the text it rests on. Vigie is French first (Paris): the French is written for a
+French prevention officer (decimal comma, dd/mm/yyyy dates, the Code du travail's articles), not translated word
+for word; the English is for the English dashboard and reports. Pure: figures in, text out.
 """
 
 from __future__ import annotations
@@ -160,6 +160,11 @@ _UNITS_FR = {
     "share": "part de l'équipe",
     "nights": "nuits",
 }
+_COUNTED = frozenset(m.kind for m in (RESTING_HR, WORKING_HR, HR_RECOVERY, HIGH_STRAIN, NOISE_RUN, HAV_RUN, HAV_RISING,
+                                      STUMBLES, LIFTS, TONNAGE, HEAT, CREW_NOISE, NEAR_MISSES, SITE_STUMBLES)
+                       if m.counted)
+"""Counts tested as rates (services/signals/counts.py): their effect is in standard deviations of one day's rate
+under the Poisson model (at least the metric's floor), not in robust spreads of the baseline days."""
 _WHERE = {
     SubjectKind.CREW: ("cette tournée", "this round"),
     SubjectKind.SITE: ("ce site", "this site"),
@@ -225,8 +230,12 @@ def meaning(signal: Signal, lang: Lang) -> str:
     why = _pick(lang, text.why_fr, text.why_en).format(where=_pick(lang, *_WHERE[signal.subject_kind]))
     baseline, recent = level(signal.baseline, signal.unit, lang), level(signal.recent, signal.unit, lang)
     effect = number(signal.effect_size, 1, lang, signed=True)
-    sd = _plural(round(signal.effect_size, 1), lang, ("écart-type robuste", "écarts-types robustes"),
-                 ("robust sd", "robust sd"))  # fmt: skip
+    if signal.kind in _COUNTED:
+        sd = _plural(round(signal.effect_size, 1), lang, ("écart-type de Poisson", "écarts-types de Poisson"),
+                     ("Poisson sd", "Poisson sd"))  # fmt: skip
+    else:
+        sd = _plural(round(signal.effect_size, 1), lang, ("écart-type robuste", "écarts-types robustes"),
+                     ("robust sd", "robust sd"))  # fmt: skip
     state = _state(signal, lang)
     if lang == "fr":
         return (f"{label(signal.kind, lang)} : {baseline} en référence, {recent} ces derniers jours "

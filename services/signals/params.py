@@ -12,16 +12,18 @@ from services.signals.stats import CUSUM_H, CUSUM_K, Z_CAP, Center
 
 @dataclass(frozen=True, slots=True)
 class TrendParams:
-    """How one metric's trend is computed (services/signals/stats.py ``trend``).
+    """How one metric's trend is computed (services/signals/stats.py ``trend``; counts.py ``count_trend``).
 
     ``baseline_days``: valid days forming the subject's own baseline, and the minimum before anything can be
     flagged (six working weeks: the spread of thirty days is a usable estimate, and a new agent is not judged
     on a week).
     ``recent_days``: valid days behind the recent level (a working week and a half: long enough that one day
     cannot make it, short enough to follow a change within 14 days). ``min_effect``: the recent level must have
-    moved by this many robust spreads. ``sd_floor``: the smallest spread believed, in the metric's unit.
-    ``poisson_floor``/``center``: for counts, the spread is at least √mean and the levels are means (a median of
-    mostly-zero days stays at zero).
+    moved by this many robust spreads. ``sd_floor``: the smallest spread believed, in the metric's unit (for a
+    count, of one day's rate: twice it is the step the counted-data CUSUM is designed to catch).
+    ``poisson_floor``/``center``: for sparse values that are not counts of events (high-strain minutes), the spread
+    is at least √mean and the levels are means (a median of mostly-zero days stays at zero). ``log_scale``: a ratio,
+    tested on its logarithm (sd_floor then in log units) and shown as a ratio.
     """
 
     baseline_days: int = 30
@@ -29,7 +31,8 @@ class TrendParams:
     min_effect: float = 1.0
     sd_floor: float = 0.0
     poisson_floor: bool = False
-    center: Center = "median"
+    center: Center = "robust"
+    log_scale: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,24 +70,30 @@ class SignalParams:
     noise: TrendParams = field(default_factory=lambda: TrendParams(sd_floor=2.0))
     hav_points: TrendParams = field(default_factory=lambda: TrendParams(sd_floor=10.0))
 
-    # Near misses and falls (counts: Poisson floor, mean levels).
-    stumbles: TrendParams = field(
-        default_factory=lambda: TrendParams(sd_floor=0.25, poisson_floor=True, center="mean"))
-    site_stumbles: TrendParams = field(
-        default_factory=lambda: TrendParams(sd_floor=0.02, poisson_floor=False, center="mean"))
+    # Near misses, falls and heat episodes. Stumbles and heat episodes are counts tested as rates (counts.py); the
+    # floors are the smallest change of rate worth a look: a stumble every four worked days, one agent-day in fifty
+    # on a site, an episode a day on a round. Near misses are several a day per robot: the robust trend.
+    stumbles: TrendParams = field(default_factory=lambda: TrendParams(sd_floor=0.25))
+    site_stumbles: TrendParams = field(default_factory=lambda: TrendParams(sd_floor=0.02))
     near_misses: TrendParams = field(default_factory=lambda: TrendParams(sd_floor=0.1))
-    heat: TrendParams = field(
-        default_factory=lambda: TrendParams(sd_floor=1.0, poisson_floor=True, center="mean"))
+    heat: TrendParams = field(default_factory=lambda: TrendParams(sd_floor=1.0))
 
     # Work organisation.
     heavy_lift_kg: float = 25.0
     """NF X35-109: 25 kg is the maximum load an adult man should carry habitually (15 kg for women)."""
     lifts_per_h: TrendParams = field(default_factory=lambda: TrendParams(sd_floor=0.1))
-    tonnage_share: TrendParams = field(default_factory=lambda: TrendParams(sd_floor=0.1))
-    night_recent_worked_days: int = 10
-    """Worked days (two weeks) whose share of nights is projected to the end of the year."""
+    """Heavy lifts are counted per hour worked and tested as a rate (counts.py): a long day is more evidence."""
+    tonnage_share: TrendParams = field(default_factory=lambda: TrendParams(sd_floor=0.1, log_scale=True))
+    """The share of the crew's load is a ratio: tested on its logarithm (floor 0.1: about ±10 % day to day)."""
+    night_min_worked_days: int = 10
+    """Worked days (two weeks) of the year before its share of nights is projected: in January the projection runs
+    over the whole year, and one week of a rota's nights is not its share."""
+    night_min_rota_days: int = 6
+    """Worked days (a working week) of a new rota before its share is projected: the change itself is already
+    established by the CUSUM (at least four nights against the agent's usual share)."""
     night_bound_z: float = 1.6449
-    """One-sided 95 % Wilson lower bound of that share: a rota's short run of nights does not project alone."""
+    """The share of nights is projected at its one-sided 95 % Wilson lower bound: an uncertain share, from few
+    days, projects less far."""
 
 
 DEFAULT_PARAMS = SignalParams()

@@ -6,8 +6,24 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
+import pytest
+
+from services.signals.agent import TONNAGE
+from services.signals.build import Subject, trend_signal
 from services.signals.detect import detect
-from services.signals.model import AgentDay, HeatEpisode, NightYear, PeakHour, RobotDay, RunOver, Signal, SubjectKind
+from services.signals.model import (
+    AgentDay,
+    DayValue,
+    HeatEpisode,
+    NightYear,
+    PeakHour,
+    RobotDay,
+    RunOver,
+    Signal,
+    SubjectKind,
+)
+from services.signals.params import DEFAULT_PARAMS
 
 START = date(2025, 1, 6)  # a Monday
 WOBBLE = (1.0, -0.5, 0.25, -1.0, 0.5, 0.0, -0.25)
@@ -116,9 +132,27 @@ def test_stumbles_becoming_daily_are_flagged_but_one_is_not() -> None:
     assert not run(agent(stumbles=lambda i: 2 if i == 70 else 0))[("stumbles", "a1")].flagged
 
 
+def test_stumbles_every_other_day_some_days_two_are_flagged_within_two_weeks() -> None:
+    # A day with two stumbles counts for more than a day with one, a day without costs little: the old robust
+    # z-score (capped, against a floor) waited 18 worked days for this agent.
+    pattern = (2, 0, 1, 0)
+    s = run(agent(stumbles=lambda i: pattern[(i - STEP) % 4] if i >= STEP else int(i == 12)))[("stumbles", "a1")]
+    assert flagged_near(s, within_days=14) and s.confidence > 0.99
+    assert s.unit == "per day" and s.baseline == pytest.approx(1 / 30)
+
+
 def test_heavy_lifts_per_hour_rising_are_flagged() -> None:
     lifts = run(agent(lifts_ge_25kg=lambda i: (30 if i >= STEP else 15) + int(wobble(i, 2))))
     assert flagged_near(lifts[("heavy_lifts_per_hour", "a1")])
+
+
+def test_one_more_heavy_lift_a_day_is_not_a_change_however_steady_the_baseline() -> None:
+    # Lifts are counts: from 15 a day, 16 or 17 is well within chance (Poisson sd ≈ 3.9 a day), even when the
+    # baseline days happened to be steadier than that. The old spread, estimated from those days, flagged it.
+    steady, later = (15, 15, 16, 14, 15), (16, 17, 16, 17, 17)
+    s = run(agent(lifts_ge_25kg=lambda i: later[i % 5] if i >= 30 else steady[i % 5]))[("heavy_lifts_per_hour", "a1")]
+    assert not s.flagged and s.effect_size < 1.0
+    assert s.baseline == pytest.approx(2.0) and s.unit == "per h"
 
 
 def crew(n: int = 5, **overrides: dict[str, Callable[[int], Any]]) -> list[AgentDay]:
@@ -134,6 +168,73 @@ def test_tonnage_above_the_rest_of_the_crew_is_flagged_for_that_agent_only() -> 
     signals = run(crew(a0={"tonnage_kg": step(400, 700, 40)}))
     assert flagged_near(signals[("tonnage_vs_crew", "a0")])
     assert not any(signals[("tonnage_vs_crew", f"a{a}")].flagged for a in range(1, 5))
+    # Tested on the logarithm of the share, shown as a share: about 1 before, 1.75 × the crew median after.
+    assert signals[("tonnage_vs_crew", "a0")].baseline == pytest.approx(1.0, abs=0.05)
+    assert signals[("tonnage_vs_crew", "a0")].recent == pytest.approx(1.75, abs=0.1)
+
+
+def test_steady_shares_of_the_crews_load_rarely_flag() -> None:
+    # A share of the load is a ratio, skewed: 1.25 × the median is as ordinary as 0.8 ×. Tested on its logarithm,
+    # 300 agents whose share only varies day to day (±20 %) raise at most a few flags; the old linear test, 9.
+    rng = np.random.default_rng(11)
+
+    def flagged(shares: list[float]) -> bool:
+        series = [DayValue(day, share) for day, share in zip(DAYS, shares, strict=True)]
+        signal = trend_signal(TONNAGE, Subject(SubjectKind.AGENT, "a", 1), series, DEFAULT_PARAMS.tonnage_share,
+                              DEFAULT_PARAMS)  # fmt: skip
+        assert signal is not None
+        return signal.flagged
+
+    assert sum(flagged(list(np.exp(rng.normal(0.0, 0.2, len(DAYS))))) for _ in range(300)) <= 5
+
+
+def test_a_day_without_any_load_is_not_a_share_of_the_crews_load() -> None:
+    signals = run(crew(a0={"tonnage_kg": lambda i: 0.0 if i == 40 else 400 + wobble(i, 40)}))
+    series = signals[("tonnage_vs_crew", "a0")].series
+    assert DAYS[40] not in {point.day for point in series} and len(series) == len(DAYS) - 1
+
+
+def night_year(night: Callable[[int, date], bool], until: date = date(2025, 9, 30)) -> Signal:
+    """One agent's worked days from 2 January to ``until``, a night (3 h between 00:00 and 05:00) when ``night``."""
+    days = [d for d in (date(2025, 1, 2) + timedelta(days=i) for i in range(365)) if d.weekday() < 5 and d <= until]
+    records = [AgentDay("n1", "c1", "s1", d, 7.5 * 3600, night_s=3 * 3600.0 if night(i, d) else 0.0)
+               for i, d in enumerate(days)]
+    return run(records, until=until)[("night_work_projection", "n1")]
+
+
+def worked_index(day: date) -> int:
+    return sum(1 for i in range((day - date(2025, 1, 2)).days) if (date(2025, 1, 2) + timedelta(days=i)).weekday() < 5)
+
+
+def test_a_run_of_nights_within_a_quarter_rota_is_not_projected_over_the_year() -> None:
+    # One night in four all year (about 60 by December), with seven nights in ten worked days in February: the
+    # old 10-day share, projected over eleven months at its lower bound, flagged it on 12 February.
+    february = worked_index(date(2025, 2, 3))
+    signal = night_year(lambda i, _: (i - february) in (0, 1, 2, 4, 5, 7, 8) if february <= i < february + 10
+                        else i % 4 == 0)  # fmt: skip
+    assert not signal.flagged and signal.recent < 80
+
+
+def test_a_rota_changed_to_nights_is_flagged_after_a_week_of_them() -> None:
+    # No night until June, then every worked day: the share since the change is projected, not a 10-day window
+    # half made of the days before it (the old code waited eight worked days, two weeks in all).
+    june = worked_index(date(2025, 6, 2))
+    signal = night_year(lambda i, _: i >= june)
+    assert signal.first_flagged is not None and worked_index(signal.first_flagged) - june <= 5
+    assert signal.recent > 140  # the nights since June, carried on to December: not diluted by January to May
+
+
+def test_a_week_of_night_cover_is_not_a_new_rota() -> None:
+    may = worked_index(date(2025, 5, 12))
+    signal = night_year(lambda i, _: may <= i < may + 5)
+    assert not signal.flagged and signal.baseline == 5.0 and signal.recent < 20  # back to days: projected as such
+
+
+def test_half_nights_all_year_are_flagged_in_february_not_july() -> None:
+    # The year's share so far is the best estimate of a steady rota (the old code, on 10-day windows, saw 130
+    # projected nights only once the nights counted so far carried it, in July).
+    signal = night_year(lambda i, _: i % 2 == 0)
+    assert signal.first_flagged is not None and signal.first_flagged < date(2025, 3, 1)
 
 
 def test_night_work_projected_over_the_annual_threshold_is_flagged() -> None:

@@ -72,8 +72,10 @@ CASES: dict[str, tuple[Signal, tuple[str, ...], tuple[str, ...]]] = {
         ("the 400-point limit (HSE, ISO 5349-1)",)),
     "stumbles": (
         signal("stumbles", 0.04, 0.6),
-        ("Chutes suspectées annulées par l'agent : 0,04 par jour en référence", "presque-accidents"),
-        ("Suspected falls cancelled by the wearer: 0.04 per day at baseline", "near misses")),
+        ("Chutes suspectées annulées par l'agent : 0,04 par jour en référence, 0,60 par jour ces derniers jours "
+         "(+3,9 écarts-types de Poisson, signal levé).", "presque-accidents"),
+        ("Suspected falls cancelled by the wearer: 0.04 per day at baseline, 0.60 per day recently "
+         "(+3.9 Poisson sd, flagged).", "near misses")),
     "heavy_lifts_per_hour": (
         signal("heavy_lifts_per_hour", 2.0, 4.25),
         ("Levées de 25 kg ou plus par heure : 2,00 par heure", "4,25 par heure", "NF X35-109", "lombalgies"),
@@ -142,6 +144,20 @@ def test_the_english_meaning_stays_english(kind: str) -> None:
     assert not re.search(r"\d,\d", text)
     for french in ("référence", "ces derniers jours", "signal levé", " par ", " du "):
         assert french not in text
+
+
+def test_a_counts_effect_reads_in_poisson_sd_and_a_trends_in_robust_sd() -> None:
+    # Counts are tested as rates (services/signals/counts.py): their spread is the Poisson sd of one day's rate.
+    counted = {kind for kind, metric in METRICS.items() if metric.counted}
+    assert counted == {"stumbles", "site_stumbles", "heavy_lifts_per_hour", "heat_strain_recurring"}
+    for kind, (one, _, _) in CASES.items():
+        if kind == agent.NIGHT_WORK_KIND:
+            continue
+        fr, en = meaning(one, "fr"), meaning(one, "en")
+        assert ("de Poisson" in fr and "Poisson sd" in en) == (kind in counted), kind
+        assert ("robuste" in fr and "robust sd" in en) == (kind not in counted), kind
+    single = meaning(signal("site_stumbles", 0.02, 0.03, effect=1.2, subject_kind=SubjectKind.SITE), "fr")
+    assert "(+1,2 écart-type de Poisson, signal levé)" in single
 
 
 def test_an_unmoved_unflagged_trend_reads_as_such_without_a_signed_zero() -> None:

@@ -9,9 +9,12 @@ import pytest
 
 from services.signals.model import DayValue
 from services.signals.stats import (
+    HUBER_C,
     Direction,
     Trend,
     cusum_first_alarm,
+    evidence_cap,
+    evidence_threshold,
     rank_confidence,
     robust_baseline,
     robust_z,
@@ -34,10 +37,32 @@ def run(values: list[float], direction: Direction = "up") -> Trend:
     return trend(series(values), baseline_days=30, recent_days=7, direction=direction, min_effect=1.0, sd_floor=2.0)
 
 
-def test_baseline_is_median_and_mad_scaled_to_sd() -> None:
-    base = robust_baseline([1.0, 2.0, 3.0, 4.0, 100.0])
-    assert base.level == 3.0
-    assert base.sd >= 1.4826  # MAD = 1; the winsorised SD may only raise it
+def test_baseline_level_is_the_mean_clipped_near_the_median_and_spread_the_mad_scaled_to_sd() -> None:
+    base = robust_baseline([1.0, 2.0, 3.0, 3.5, 100.0])
+    # MAD = 1: values clipped to 3 ± 1.345 × 1.4826 = [1.006, 4.994] before averaging; 100 counts as 4.994.
+    assert base.level == pytest.approx((1.0059 + 2.0 + 3.0 + 3.5 + 4.9941) / 5, abs=1e-3)
+    assert base.sd >= 1.4826  # the winsorised SD may only raise it
+
+
+def test_baseline_level_is_nearly_as_precise_as_the_mean() -> None:
+    # From 30 normal days the median is off by 0.23 sd (1.2533 / √30), the mean by 0.18: the CUSUM adds that error
+    # every day after the baseline, and the baselines that happened to sit low raised most false flags.
+    rng = np.random.default_rng(0)
+    levels = [robust_baseline(rng.normal(0.0, 1.0, 30)).level for _ in range(400)]
+    assert float(np.std(levels)) < 0.21
+
+
+def test_one_bad_baseline_day_moves_the_level_by_at_most_its_clipped_share() -> None:
+    values = wobble(30, 60)
+    clean = robust_baseline(values)
+    values[12] = 160.0
+    assert 0.0 < robust_baseline(values).level - clean.level <= HUBER_C * clean.sd / 30 + 0.1
+
+
+def test_a_week_of_a_change_inside_the_baseline_barely_moves_its_level() -> None:
+    values = wobble(30, 60)
+    base = robust_baseline(values[:24] + [70.0] * 6)  # the step began on the 25th of 30 baseline days
+    assert base.level - 60.0 < 0.6 * base.sd
 
 
 def test_flat_baseline_takes_the_floor_instead_of_exploding() -> None:
@@ -141,3 +166,9 @@ def test_flag_is_causal_a_shorter_series_flags_on_the_same_day() -> None:
 def test_constant_baseline_without_floor_gives_finite_figures() -> None:
     found = trend(series([5.0] * 40), baseline_days=30, recent_days=7, direction="up", min_effect=1.0)
     assert np.isfinite(found.effect) and not found.flagged
+
+
+def test_counts_and_nights_ask_the_evidence_of_the_normal_cusum_in_nats() -> None:
+    # k = 1, h = 4.5: for a 2-sd step a day's log-likelihood ratio is 2(z − 1), so h = 4.5 is 9 nats, the cap 3.
+    assert evidence_threshold() == pytest.approx(9.0)
+    assert evidence_cap() == pytest.approx(3.0)
