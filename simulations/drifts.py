@@ -220,7 +220,11 @@ def _inject(rng: np.random.Generator, people: list[_Agent], crews: list[str], cr
                     "high_strain_minutes": 20.0, "hav_points_rising": 25.0, "stumbles": 1.0,
                     "heavy_lifts_per_hour": 1.0, "tonnage_vs_crew": 0.6, "night_work_projection": 1.0}[kind]
             p.drift[kind] = (s, size)
-            out.append(InjectedDrift(kind, SubjectKind.AGENT, p.id, start + timedelta(days=s), f"{kind} {size:+.2f}"))
+            # One agent stumbling daily doubles the stumbles per agent-day of a fifty-agent site: a real site flag.
+            also: tuple[tuple[str, SubjectKind, str], ...] = (
+                (("site_stumbles", SubjectKind.SITE, p.site),) if kind == "stumbles" else ())
+            out.append(InjectedDrift(kind, SubjectKind.AGENT, p.id, start + timedelta(days=s), f"{kind} {size:+.2f}",
+                                     also))  # fmt: skip
             taken += 1
     spare = [int(c) for c in rng.permutation(len(crews))]
     for kind in ("crew_noise_over_action", "heat_strain_recurring"):
