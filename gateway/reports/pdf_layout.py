@@ -7,11 +7,15 @@ User-supplied strings are drawn with ``parse_math=False`` so a ``$`` in a name i
 
 from __future__ import annotations
 
+import io
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
+import matplotlib as mpl
+from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -193,3 +197,21 @@ def _anchor(col: Column, x_in: float) -> float:
     if col.align == "right":
         return x_in + col.width_in - pad
     return x_in + col.width_in / 2
+
+
+Page = Callable[[Figure], None]
+"""Draws one page's content on a fresh figure (the footer is added by ``render_pdf``)."""
+
+
+def render_pdf(pages: Sequence[Page], footer: Footer, page_word: str, title: str, generated_at: datetime) -> bytes:
+    """The PDF of ``pages`` in order, each with the footer "``page_word`` n / N", and the document's metadata."""
+    buffer = io.BytesIO()
+    metadata = {"Title": title, "Creator": "Vigie", "Producer": f"Vigie / Matplotlib {mpl.__version__}",
+                "CreationDate": generated_at, "ModDate": generated_at}  # fmt: skip
+    with PdfPages(buffer, metadata=metadata) as pdf:
+        for number, draw in enumerate(pages, start=1):
+            fig = new_page()
+            draw(fig)
+            footer.draw(fig, number, len(pages), page_word)
+            pdf.savefig(fig)
+    return buffer.getvalue()

@@ -7,13 +7,10 @@ state. The PDF's creation date is ``generated_at``, so the same data and time gi
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-import matplotlib as mpl
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from gateway.reports.i18n import Lang, check_lang, label, limit, local_time, num, period_text
@@ -28,13 +25,14 @@ from gateway.reports.pdf_layout import (
     PAGE_H_IN,
     Column,
     Footer,
+    Page,
     TextLine,
     draw_lines,
     draw_table,
     methods_lines,
-    new_page,
     paginate,
     rect_in,
+    render_pdf,
     text,
 )
 from gateway.reports.pdf_summary import summary_table
@@ -49,7 +47,6 @@ ROWS_PER_PAGE = 62
 _TEXT_ROOM_IN = PAGE_H_IN - 0.5 - FOOTER_H_IN - 0.25
 _FACTORS = ("noise_hours", "peaks", "extreme_temp_hours", "nights")
 
-Page = Callable[[Figure], None]
 
 
 def exposure_pdf(
@@ -87,7 +84,7 @@ def exposure_pdf(
         f"{label('period', lang_)} {period_text(period, lang_)}",
         f"{label('generated', lang_)} {local_time(generated_at, lang_)}",
     )
-    return _render(pages, footer, lang_, title, generated_at)
+    return render_pdf(pages, footer, label("page", lang_), title, generated_at)
 
 
 def annual_pdf(statement: Mapping[str, Any], lang: str = "fr", *, generated_at: datetime) -> bytes:
@@ -120,25 +117,7 @@ def annual_pdf(statement: Mapping[str, Any], lang: str = "fr", *, generated_at: 
     footer = Footer(
         title, f"{label('year', lang_)} {year}", f"{label('generated', lang_)} {local_time(generated_at, lang_)}"
     )
-    return _render(pages, footer, lang_, title, generated_at)
-
-
-def _render(pages: Sequence[Page], footer: Footer, lang: Lang, title: str, generated_at: datetime) -> bytes:
-    buffer = io.BytesIO()
-    metadata = {
-        "Title": title,
-        "Creator": "Vigie",
-        "Producer": f"Vigie / Matplotlib {mpl.__version__}",
-        "CreationDate": generated_at,
-        "ModDate": generated_at,
-    }
-    with PdfPages(buffer, metadata=metadata) as pdf:
-        for number, draw in enumerate(pages, start=1):
-            fig = new_page()
-            draw(fig)
-            footer.draw(fig, number, len(pages), label("page", lang))
-            pdf.savefig(fig)
-    return buffer.getvalue()
+    return render_pdf(pages, footer, label("page", lang_), title, generated_at)
 
 
 def _text_pages(lines: Sequence[TextLine]) -> list[Page]:

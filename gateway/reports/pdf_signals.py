@@ -7,14 +7,11 @@ does, with ``generated_at`` as the creation date so the same data and time give 
 
 from __future__ import annotations
 
-import io
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-import matplotlib as mpl
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from gateway.reports.i18n import Lang, check_lang, label, local_time, long_date, num, period_text, short_date
@@ -25,15 +22,15 @@ from gateway.reports.pdf_layout import (
     MUTED,
     PAGE_H_IN,
     Footer,
+    Page,
     TextLine,
     draw_lines,
-    new_page,
     rect_in,
+    render_pdf,
     text,
 )
 from services.signals import meanings
 
-Page = Callable[[Figure], None]
 PANEL_H_IN = 3.3
 PANELS_PER_PAGE = 3
 PLOT_H_IN = 2.1
@@ -144,16 +141,7 @@ def signals_pdf(subject: str, week: str, period: tuple[date, date], body: Mappin
         pages.append(lambda fig, chunk=chunk: _draw_panels(fig, chunk, lang_))  # type: ignore[misc]
     title = _w("title", lang_, subject=subject, week=week)
     footer = Footer(title, period_text(period, lang_), f"{label('generated', lang_)} {local_time(generated_at, lang_)}")
-    buffer = io.BytesIO()
-    metadata = {"Title": title, "Creator": "Vigie", "Producer": f"Vigie / Matplotlib {mpl.__version__}",
-                "CreationDate": generated_at, "ModDate": generated_at}  # fmt: skip
-    with PdfPages(buffer, metadata=metadata) as pdf:
-        for number, draw in enumerate(pages, start=1):
-            fig = new_page()
-            draw(fig)
-            footer.draw(fig, number, len(pages), label("page", lang_))
-            pdf.savefig(fig)
-    return buffer.getvalue()
+    return render_pdf(pages, footer, label("page", lang_), title, generated_at)
 
 
 def _draw_intro(fig: Figure, lines: Sequence[TextLine]) -> None:
