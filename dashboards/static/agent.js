@@ -10,6 +10,7 @@ import { dataTable, lineChart, sampledIndices } from "./chart.js";
 import { el, fill, query } from "./dom.js";
 import { formatNumber } from "./format.js";
 import { has, lang, locale, t } from "./i18n.js";
+import { closeDialog, leaveAddress } from "./routed-dialog.js";
 import { state } from "./state.js";
 
 const ROUTE = /^#\/agents\/([^/]+)$/;
@@ -156,17 +157,15 @@ function hide() {
   page = null;
   pushedHash = false;
   stopTimers();
-  if (dialog.open) dialog.close(); // its "close" event finds `page` null: nothing more to do
   fill(parts.panels);
-  if (opener?.isConnected && opener !== document.body) opener.focus();
+  closeDialog(dialog, opener); // its "close" event finds `page` null: nothing more to do
 }
 
 /** The user closed the page: restore the address it was opened from. */
 function leave() {
   const pushed = pushedHash;
   hide();
-  if (pushed) history.back();
-  else history.replaceState(null, "", location.pathname + location.search);
+  leaveAddress(pushed);
 }
 
 function stopTimers() {

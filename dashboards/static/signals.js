@@ -14,6 +14,7 @@ import { drawSignalCard, signalOrder } from "./signals-card.js";
 import { el, fill, query } from "./dom.js";
 import { formatNumber, textOrder } from "./format.js";
 import { lang, locale, t } from "./i18n.js";
+import { closeDialog, leaveAddress } from "./routed-dialog.js";
 import { state } from "./state.js";
 
 const ROUTE = /^#\/signals(?:\?(.*))?$/;
@@ -158,17 +159,15 @@ function hide() {
   const { opener } = view;
   view = null;
   pushedHash = false;
-  if (dialog.open) dialog.close();
   fill(parts.list);
-  if (opener?.isConnected && opener !== document.body) opener.focus();
+  closeDialog(dialog, opener);
 }
 
 /** The user closed the view: restore the address it was opened from. */
 function leave() {
   const pushed = pushedHash;
   hide();
-  if (pushed) history.back();
-  else history.replaceState(null, "", location.pathname + location.search);
+  leaveAddress(pushed);
 }
 
 /** The period asked for: the last `weeks` whole weeks up to today (UTC, by the server's clock). */
