@@ -77,7 +77,7 @@ function drawAlert(alert, element = el("li")) {
       t("alert.resolve")));
   }
 
-  fill(element,
+  const parts = [
     el("div", { class: "alert__head" },
       el("span", { class: "severity" }, t(`severity.${alert.severity}`)),
       el("strong", { class: "alert__rule" }, ruleLabel(alert.rule)),
@@ -94,8 +94,17 @@ function drawAlert(alert, element = el("li")) {
         el("span", { class: "visually-hidden" }, t("alert.raised_at", { time: formatClock(alert.raised_at) })))),
     handlingLine(alert),
     commentLine(state.lastComments.get(alert.alert_id)),
-    actions.length ? el("div", { class: "alert__actions" }, ...actions) : null,
-  );
+  ].filter(Boolean);
+  const kept = sameActions(element, actions);
+  if (kept) {
+    // The same buttons as before: keep them in the page. A live update landing between a key's press and
+    // its release (Space activates a button on release) would otherwise swallow the keystroke, and a
+    // pending acknowledgement would lose its busy mark.
+    for (const child of [...element.children]) if (child !== kept) child.remove();
+    kept.before(...parts);
+  } else {
+    fill(element, ...parts, actions.length ? el("div", { class: "alert__actions" }, ...actions) : null);
+  }
 
   flashIfNew(alert.alert_id, element);
   // Redrawing replaced the focused button (acknowledging removes it): keep keyboard users on this alert.
@@ -104,6 +113,14 @@ function drawAlert(alert, element = el("li")) {
     (sameAction ?? element.querySelector("button") ?? element).focus();
   }
   return element;
+}
+
+// The element's action bar when it holds the same buttons, in the same order and words, as `actions`.
+function sameActions(element, actions) {
+  const bar = element.querySelector(":scope > .alert__actions");
+  if (!bar || !actions.length) return null;
+  const signature = (buttons) => buttons.map((button) => `${button.dataset.action}:${button.textContent}`).join("|");
+  return signature([...bar.children]) === signature(actions) ? bar : null;
 }
 
 const FALL_RULES = new Set(["fall", "man_down"]);

@@ -166,6 +166,24 @@ def press(page: Page, key: str, step: str) -> dict[str, Any]:
     return focused(page, f"{step} ({key})")
 
 
+def test_a_live_update_between_pressing_and_releasing_space_does_not_swallow_the_keystroke(
+    dashboard: OpenDashboard, stack: Stack, wearer: Wearer
+) -> None:
+    """Space activates a button on release. A comment heard live while the key is down redraws the alert;
+    the button pressed must still be the one released on, or the supervisor's keystroke is lost."""
+    page, alert = on_shift_with_an_sos_near_a_robot(dashboard, stack, wearer)
+    alert.get_by_test_id("resolve").focus()
+    page.keyboard.down("Space")
+    response = stack.http.post(f"/api/v1/alerts/{alert.get_attribute('data-alert-id')}/comments",
+                               json={"by": "Marc", "text": "j'arrive"})  # fmt: skip
+    assert response.status_code in (200, 201), response.text
+    expect(alert.get_by_test_id("alert-comment")).to_contain_text("j'arrive")
+    page.keyboard.up("Space")
+    expect(page.get_by_test_id("resolve-dialog")).to_be_visible()
+    assert focused(page, "after the redraw")["inDialog"]
+    page.keyboard.press("Escape")
+
+
 def test_a_supervisor_acknowledges_and_resolves_an_alert_with_the_keyboard_alone(
     dashboard: OpenDashboard, stack: Stack, wearer: Wearer, artifacts: Path
 ) -> None:
