@@ -31,6 +31,7 @@ from services.exposure.heat_strain import core_temp_series_c, physiological_stra
 from services.ledger import heat_strain_for_day
 from services.signals.model import AgentDay, HeatEpisode, RobotDay
 from services.signals.physiology import HeartMinute, heart_day
+from services.signals.robot_onsets import count_onsets, person_flags
 from simulations.agents import FloatArray
 from simulations.crew import Readings, readings, sensor_rng
 from simulations.drift_model import NO_DRIFTS, Drifts
@@ -254,14 +255,8 @@ def robot_days(history: History, roster: Roster, cfg: RuleConfig) -> list[RobotD
         per.setdefault((s.robot_id, s.ts.astimezone(SITE_TZ).date()), []).append(s)
     out = []
     for (robot_id, day), states in per.items():
-        stops = slows = 0
-        prev = (False, False)
-        for s in states:
-            stop = s.protective_stop and s.nearest_human_m is not None
-            slow = not s.protective_stop and s.nearest_human_m is not None and s.nearest_human_m < zone[s.kind]
-            stops += stop and not prev[0]
-            slows += slow and not prev[1]
-            prev = (stop, slow)
+        # Each day on its own, as the gateway's roll-up does for a robot silent overnight (robot_days.LOOKBACK).
+        onsets = count_onsets((s.ts, person_flags(s.protective_stop, s.nearest_human_m, zone[s.kind])) for s in states)
         work_h = (states[-1].ts - states[0].ts).total_seconds() / 3600.0
-        out.append(RobotDay(robot_id, crews[robot_id], site, day, work_h, stops, slows))
+        out.append(RobotDay(robot_id, crews[robot_id], site, day, work_h, onsets.protective_stops, onsets.slowdowns))
     return out

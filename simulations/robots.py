@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from services.geo import local_to_latlon
+from services.signals.robot_onsets import Episode, step
 from simulations.agents import Activity, CrewModel
 from simulations.drift_model import NO_DRIFTS, Drifts
 from simulations.incidents import Incidents
@@ -54,9 +55,10 @@ class _ClosePasses:
     """A drifted robot's extra close passes: how many per natural approach, and those still to come."""
 
     extra: float
-    near: tuple[bool, bool] = (False, False)  # (inside the protective distance, in the warning zone outside it)
+    # The robot's stop and slow-down episodes as the gateway counts them (services/signals/robot_onsets.py).
+    stop: Episode = field(default_factory=Episode)
+    slow: Episode = field(default_factory=Episode)
     due_s: list[float] | None = None
-    last_s: float = -1e9  # the last pass
 
 
 class RobotSimulator:
@@ -170,26 +172,28 @@ class RobotSimulator:
         self._step_exoskeletons(humans)
 
     def _close_pass(self, i: int, passes: _ClosePasses, t_s: float) -> None:
-        """The drift's extra close passes. Each stop or slow-down for a person the gateway would count (an onset
-        of either state, ``gateway/db/signals_queries.py``) brings, with the drift's probability, another pass inside
-        the protective distance 5-20 s later, once the robot is clear of people (so that the pass is an onset of
-        its own, not part of another), and never two ticks in a row."""
+        """The drift's extra close passes. Each stop or slow-down for a person the gateway counts (an onset,
+        ``services/signals/robot_onsets.py``, hysteresis included) brings, with the drift's probability, another
+        pass inside the protective distance 5-20 s later, once both episodes are over (so that the pass is a near
+        miss of its own, not part of another); a pass brings no pass."""
         nearest, stop_m = float(self.nearest_human_m[i]), float(self._stop_m[i])
         if not math.isfinite(nearest) or passes.due_s is None:
             return
         stop = nearest < stop_m
-        near = (stop, not stop and nearest < WARNING_ZONE_FACTOR * stop_m)
-        onsets = int(near[0] and not passes.near[0]) + int(near[1] and not passes.near[1])
-        passes.near = near
-        for _ in range(onsets):
+        slow = not stop and nearest < WARNING_ZONE_FACTOR * stop_m
+        over = not (stop or slow or passes.stop.active or passes.slow.active)
+        is_pass = bool(passes.due_s) and over and t_s >= min(passes.due_s)
+        if is_pass:
+            passes.due_s.remove(min(passes.due_s))
+            self.nearest_human_m[i] = CLOSE_PASS_SHARE * stop_m
+            stop, slow = True, False
+        now = self.start + timedelta(seconds=t_s)
+        passes.stop, began_stop = step(passes.stop, stop, now)
+        passes.slow, began_slow = step(passes.slow, slow, now)
+        for _ in range(0 if is_pass else int(began_stop) + int(began_slow)):
             whole, part = divmod(passes.extra, 1.0)
             for _ in range(int(whole) + int(self._passes_rng.random() < part)):
                 passes.due_s.append(t_s + float(self._passes_rng.uniform(*CLOSE_PASS_DELAY_S)))
-        clear = not near[0] and not near[1] and t_s - passes.last_s > 1.0
-        if passes.due_s and clear and t_s >= min(passes.due_s):
-            passes.due_s.remove(min(passes.due_s))
-            passes.last_s = t_s
-            self.nearest_human_m[i] = CLOSE_PASS_SHARE * stop_m
 
     def _move_towards(self, which: np.ndarray[Any, np.dtype[np.bool_]], x_m: F64, y_m: F64, speed_ms: F64,
                       dt: float) -> None:  # fmt: skip

@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from services.signals.robot_onsets import Onsets, PersonFlags, continue_onsets, count_onsets, person_flags
+from services.signals.robot_onsets import Episode, Onsets, PersonFlags, continue_onsets, count_onsets, person_flags
 
 Conn = psycopg.Connection[Any]
 
-# The state before midnight decides whether the day's first state is an onset; a robot silent for longer than
-# this before midnight starts its day afresh (a stop after an hour of silence is a new near miss).
+# The states of the hour before midnight decide whether the day's first state is an onset (an episode under way
+# or cleared too recently); a robot silent for longer than this before midnight starts its day afresh (a stop
+# after an hour of silence is a new near miss).
 LOOKBACK = timedelta(hours=1)
 
 _ON_CONFLICT = (
@@ -44,7 +45,8 @@ _MARK_STORED = (
 )
 _DIRTY = (
     "SELECT d.robot_id, d.day, d.first_ts, d.last_ts, d.protective_stops, d.slowdowns, d.last_stop, d.last_slow,"
-    " d.dirty_from, d.computed_at, r.kind FROM robot_days d LEFT JOIN robots r USING (robot_id)"
+    " d.stop_clear_since, d.slow_clear_since, d.dirty_from, d.computed_at, r.kind"
+    " FROM robot_days d LEFT JOIN robots r USING (robot_id)"
     " WHERE d.dirty ORDER BY d.day, d.robot_id LIMIT %s FOR UPDATE OF d SKIP LOCKED"
 )
 _STATES = (
@@ -57,7 +59,8 @@ _STATES_AFTER = (
 )
 _SAVE = (
     "UPDATE robot_days SET first_ts = %s, last_ts = %s, protective_stops = %s, slowdowns = %s, last_stop = %s,"
-    " last_slow = %s, dirty = false, dirty_from = NULL, computed_at = now() WHERE robot_id = %s AND day = %s"
+    " last_slow = %s, stop_clear_since = %s, slow_clear_since = %s, dirty = false, dirty_from = NULL,"
+    " computed_at = now() WHERE robot_id = %s AND day = %s"
 )
 
 
@@ -84,9 +87,8 @@ def refresh(conn: Conn, tz: tzinfo, distances_m: Mapping[str, float], limit: int
                 conn.execute("DELETE FROM robot_days WHERE robot_id = %s AND day = %s", (robot_id, day))
                 continue
             first_ts, last_ts, onsets = computed
-            last = onsets.last
-            conn.execute(_SAVE, (first_ts, last_ts, onsets.protective_stops, onsets.slowdowns,
-                                 None if last is None else last.stop, None if last is None else last.slow,
+            conn.execute(_SAVE, (first_ts, last_ts, onsets.protective_stops, onsets.slowdowns, onsets.stop.active,
+                                 onsets.slow.active, onsets.stop.clear_since, onsets.slow.clear_since,
                                  robot_id, day))  # fmt: skip
     return len(dirty)
 
@@ -94,7 +96,8 @@ def refresh(conn: Conn, tz: tzinfo, distances_m: Mapping[str, float], limit: int
 def _compute(conn: Conn, row: tuple[Any, ...], bounds: tuple[datetime, datetime],
              slowdown_m: float) -> tuple[datetime, datetime, Onsets] | None:  # fmt: skip
     """(first state, last state, onsets) of one marked robot-day; None when the day holds no state."""
-    robot_id, _, first_ts, last_ts, stops, slows, last_stop, last_slow, dirty_from, computed_at, _ = row
+    robot_id, _, first_ts, last_ts, stops, slows, stop_on, slow_on, stop_clear, slow_clear = row[:10]
+    dirty_from, computed_at = row[10:12]
     start, end = bounds
     if computed_at is None or last_ts is None or dirty_from is None or dirty_from <= last_ts:
         # Never computed, or a state at or before the last one counted: the order changed, count the day again.
@@ -103,10 +106,10 @@ def _compute(conn: Conn, row: tuple[Any, ...], bounds: tuple[datetime, datetime]
         in_day = [s for s in states if s[0] >= start]
         if not in_day:
             return None
-        prior = _flags(before[-1], slowdown_m) if before else None
+        prior = count_onsets(_flags(s, slowdown_m) for s in before)
         return in_day[0][0], in_day[-1][0], count_onsets((_flags(s, slowdown_m) for s in in_day), prior)
     later = conn.execute(_STATES_AFTER, (robot_id, last_ts, end)).fetchall()
-    done = Onsets(stops, slows, _stored_flags(last_stop, last_slow))
+    done = Onsets(stops, slows, Episode(bool(stop_on), stop_clear), Episode(bool(slow_on), slow_clear))
     onsets = continue_onsets(done, (_flags(s, slowdown_m) for s in later))
     return first_ts, later[-1][0] if later else last_ts, onsets
 
@@ -121,13 +124,9 @@ def refresh_all(conn: Conn, tz: tzinfo, distances_m: Mapping[str, float], limit:
     return total
 
 
-def _flags(state: tuple[Any, ...], slowdown_m: float) -> PersonFlags:
-    _, protective_stop, nearest_human_m = state
-    return person_flags(protective_stop, None if nearest_human_m is None else float(nearest_human_m), slowdown_m)
-
-
-def _stored_flags(last_stop: bool | None, last_slow: bool | None) -> PersonFlags | None:
-    return None if last_stop is None or last_slow is None else PersonFlags(last_stop, last_slow)
+def _flags(state: tuple[Any, ...], slowdown_m: float) -> tuple[datetime, PersonFlags]:
+    ts, protective_stop, nearest_human_m = state
+    return ts, person_flags(protective_stop, None if nearest_human_m is None else float(nearest_human_m), slowdown_m)
 
 
 def _day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:

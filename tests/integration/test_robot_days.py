@@ -1,7 +1,9 @@
 """The robots' near misses per day (``robot_days``, gateway/db/robot_days.py) in a real TimescaleDB.
 
 The roll-up must count what the signals used to count from raw robot states (the former query is kept here as
-the reference), survive the raw retention, count on incrementally, recount a day a late state changed, and be
+the reference: with states a minute apart, the hysteresis of migration 0013 changes nothing), count a state
+flickering at a zone's edge as one near miss and carry an unfinished clear spell from one batch to the next,
+survive the raw retention, count on incrementally, recount a day a late state changed, and be
 marked by the ingest on the site's local day.
 """
 
@@ -16,7 +18,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from gateway.db import retention, robot_days, signals_queries
+from gateway.db import migrations, retention, robot_days, signals_queries
 from gateway.db.ingest_store import IngestStore, RobotReceived
 from gateway.db.signals_queries import Scope
 from services.model import RobotState
@@ -188,6 +190,48 @@ def test_counting_on_over_two_batches_equals_recounting_the_whole_day(database_u
         assert counted_on[:2] == (states[0][0], states[-1][0])
 
 
+def test_a_flicker_at_the_zones_edge_is_one_near_miss_even_when_a_batch_ends_in_a_short_clear_spell(
+    database_url: str,
+):
+    day, twins = DAYS[4], ("rd-flicker-a", "rd-flicker-b")
+    zone_m = DISTANCES_M["follower_m"]
+    start = _local(day, 9)
+    # 2 Hz: clear 5 s, a person at the slow-down zone's edge for 20 s (the reading jitters across it), clear for
+    # 2.5 s, the robot silent for a second, the person back for 5 s, clear. Two slow-downs: the 20 s of flicker
+    # are one, and the person came back 3 s after leaving. The first batch ends inside that clear spell, so only the
+    # stored "clear since" can tell the second batch that its first state begins a new near miss.
+    seconds_nearest = [(k / 2, 3 * zone_m) for k in range(10)]
+    seconds_nearest += [(5 + k / 2, zone_m * (0.95 if k % 2 else 1.05)) for k in range(40)]
+    seconds_nearest += [(25 + k / 2, 3 * zone_m) for k in range(5)]
+    split = len(seconds_nearest)
+    seconds_nearest += [(28 + k / 2, 0.5 * zone_m) for k in range(10)] + [(33 + k / 2, 3 * zone_m) for k in range(10)]
+    states = [(start + timedelta(seconds=t), "", k, start, "follower", False, m)
+              for k, (t, m) in enumerate(seconds_nearest)]  # fmt: skip
+    with psycopg.connect(database_url) as conn:
+        conn.execute("INSERT INTO crews (crew_id, site_id, name) VALUES (%s, 'paris', 'Robots')", (CREW,))
+        for robot in twins:
+            conn.execute("INSERT INTO robots (robot_id, kind, crew_id) VALUES (%s, 'follower', %s)", (robot, CREW))
+            _copy(conn, [(r[0], robot, *r[2:]) for r in states[:split]])
+        t0, t1 = signals_queries.utc_bounds(day, day, PARIS)
+        robot_days.mark_stored(conn, PARIS, t0, t1)
+        conn.commit()
+        robot_days.refresh_all(conn, PARIS, DISTANCES_M)
+        first = _row(conn, "rd-flicker-b", day)
+        assert first is not None and first[2:6] == (0, 1, False, True)  # a slow-down under way, the person away
+        conn.execute("DELETE FROM robot_states WHERE robot_id = 'rd-flicker-b'")  # only the stored episode is left
+        for robot in twins:
+            _copy(conn, [(r[0], robot, *r[2:]) for r in states[split:]])
+        robot_days.mark_stored(conn, PARIS, states[split][0], t1)
+        conn.commit()
+        robot_days.refresh_all(conn, PARIS, DISTANCES_M)
+        assert _row(conn, "rd-flicker-a", day) == _row(conn, "rd-flicker-b", day)
+        assert _row(conn, "rd-flicker-a", day)[2:4] == (0, 2)  # type: ignore[index]
+        conn.execute("UPDATE robot_days SET dirty = true, computed_at = NULL WHERE robot_id = 'rd-flicker-a'")
+        conn.commit()
+        robot_days.refresh_all(conn, PARIS, DISTANCES_M)
+        assert _row(conn, "rd-flicker-a", day)[2:4] == (0, 2)  # type: ignore[index]
+
+
 def _received(robot: str, seq: int, ts: datetime, stop: bool, nearest_m: float | None) -> RobotReceived:
     return RobotReceived(RobotState(robot, seq, ts, "follower", protective_stop=stop, nearest_human_m=nearest_m),
                          ts, False)  # fmt: skip
@@ -232,3 +276,25 @@ def test_the_ingest_marks_the_local_day_of_its_states_and_not_a_duplicate(databa
         assert store.insert_robot_states([_received(robot, 1, late_evening, False, None)]) == 0  # redelivered
         store.commit()
         assert _row(conn, robot, date(2026, 7, 2)) == (late_evening, late_evening, 0, 0, False, False, False)
+
+
+def test_migration_0013_recounts_only_the_days_whose_raw_states_are_all_still_stored(database_url: str):
+    robot, days = "rd-migrated", DAYS[:6]
+    update = dict(migrations.available())["0013_robot_days_hysteresis"]
+    update = update[update.index("UPDATE robot_days"):]
+    with psycopg.connect(database_url) as conn:
+        conn.execute("INSERT INTO robots (robot_id, kind) VALUES (%s, 'follower')", (robot,))
+        # Counted by 0012's rule for six days; the raw states of the first three went with the raw retention.
+        for day in days:
+            conn.execute("INSERT INTO robot_days (robot_id, day, first_ts, last_ts, protective_stops, slowdowns,"
+                         " last_stop, last_slow, dirty, computed_at) VALUES (%s, %s, %s, %s, 4, 9, false, false,"
+                         " false, now())", (robot, day, _local(day, 7), _local(day, 15)))  # fmt: skip
+        _copy(conn, [(_local(day, 7, m), robot, i * 100 + m, _local(day, 7, m), "follower", False, None)
+                     for i, day in enumerate(days[3:], 3) for m in range(3)])  # fmt: skip
+        conn.execute(update)
+        marked = conn.execute("SELECT day FROM robot_days WHERE dirty AND computed_at IS NULL ORDER BY day").fetchall()
+        # The oldest stored day may be partial, and the one after is kept too (a UTC date against a local day).
+        assert [row[0] for row in marked] == days[5:]
+        robot_days.refresh_all(conn, PARIS, DISTANCES_M)
+        counts = dict(conn.execute("SELECT day, slowdowns FROM robot_days WHERE robot_id = %s", (robot,)).fetchall())
+        assert counts == {**{day: 9 for day in days[:5]}, days[5]: 0}

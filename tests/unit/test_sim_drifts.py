@@ -9,6 +9,7 @@ import pytest
 
 from services.signals.model import SubjectKind
 from services.signals.physiology import HeartMinute, heart_day
+from services.signals.robot_onsets import count_onsets, person_flags
 from simulations.agents import BREAK_FIRST_S, CrewModel, on_break
 from simulations.drift_model import DriftSpec, daily_form_sd, parse_drift, resolve
 from simulations.drifts import NEAR_MISS_FACTOR, RAMP_DAYS, SD_DRIFT_SIZE
@@ -126,14 +127,15 @@ def _near_misses(drift: str | None, seconds: int = 1200) -> int:
     drifts = resolve(ROSTER, [parse_drift(drift)] if drift else [], seed=SEED, day0=DAY0)
     sim = RobotSimulator(ROSTER, seed=SEED, start=_day(-1).start, rate_hz=2.0, drifts=drifts, day_index=-1)
     assert sim.specs[0].robot_id == "robot-01"
-    events, previous = 0, (False, False)
+    states = []
     for k in range(2 * seconds):
         sim.tick_to(k)
-        stop, near = bool(sim.protective_stop[0]), float(sim.nearest_human_m[0])
-        now = (stop, not stop and near < 1.0)  # twice the follower's 0.5 m separation distance
-        events += (now[0] and not previous[0]) + (now[1] and not previous[1])
-        previous = now
-    return events
+        near = float(sim.nearest_human_m[0])
+        # The slow-down zone: twice the follower's 0.5 m separation distance (signals_queries.slowdown_distances_m).
+        flags = person_flags(bool(sim.protective_stop[0]), None if np.isnan(near) else near, 1.0)
+        states.append((sim.start + timedelta(seconds=k / 2), flags))
+    onsets = count_onsets(states)
+    return onsets.protective_stops + onsets.slowdowns
 
 
 def test_a_robots_near_misses_double_once_the_drift_is_full():
