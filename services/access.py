@@ -136,6 +136,17 @@ def may_read_signal(principal: Principal, subject_kind: SubjectKind, subject_id:
     return False
 
 
+def may_review_signal(principal: Principal, subject_kind: SubjectKind, subject_id: str, *, site_id: str | None,
+                      crew_id: str | None, reader_sites: Collection[str]) -> bool:  # fmt: skip
+    """Whether the principal may record the follow-up of a flagged signal (services/signals/review.py): the staff
+    who may read it. Not the agent themself: a review is the prevention side's account of what it did, and an
+    agent who reads their own signal sees that review, they do not write it."""
+    if principal.role not in (Role.ADMIN, Role.SAFETY_OFFICER, Role.SUPERVISOR):
+        return False
+    return may_read_signal(principal, subject_kind, subject_id, site_id=site_id, crew_id=crew_id,
+                           reader_sites=reader_sites)  # fmt: skip
+
+
 def shown_signal_subject(principal: Principal, subject_kind: SubjectKind, subject_id: str, label: str | None,
                          key: bytes) -> tuple[str, str | None]:  # fmt: skip
     """A signal's subject id and label as the principal may see them: an agent pseudonymised (both) unless the

@@ -11,25 +11,28 @@ the access guard (gateway/api/security.py). Meanings are in the asked language (
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.deps import ConnDep, NowDep, SettingsDep
 from gateway.api.security import PrincipalDep
-from gateway.db import access_store, signals_queries
+from gateway.db import access_store, signal_reviews, signals_queries
 from gateway.db.signals_queries import Scope, Subject
 from gateway.reports import signals_report
 from gateway.reports.i18n import Lang
-from services.access import Principal, Role, may_read_signal, shown_signal_subject
+from services.access import Principal, Role, may_read_signal, may_review_signal, shown_signal_subject
 from services.signals.detect import detect
 from services.signals.model import Signal
 from services.signals.params import DEFAULT_PARAMS
 from services.signals.privacy import visible
+from services.signals.review import NOTE_MAX_CHARS, FlagKey, InvalidReview, Review, flag_key, make_review, reference
 
 router = APIRouter(prefix="/api/v1", tags=["signals"])
 DEFAULT_SPAN = timedelta(days=55)  # eight weeks: a baseline and a recent window (services/signals/detect.py)
@@ -59,13 +62,21 @@ async def _scope(conn: ConnDep, principal: Principal, site: str | None, crew: st
     return Scope(site, crew)
 
 
-async def signals_for(conn: ConnDep, settings: SettingsDep, principal: Principal, scope: Scope, start: date,
-                      end: date, lang: Lang) -> dict[str, Any]:  # fmt: skip
-    """The signals of the scope over [start, end] that this principal may read, and how many were withheld; each
-    signal's meaning in ``lang``.
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """The signals of a scope and period this principal may read, and how to show them."""
 
-    Their inputs go back ``HISTORY`` before ``end`` (a signal's series may start before ``start``).
-    """
+    signals: list[Signal]
+    withheld: int
+    subjects: dict[tuple[str, str], Subject]
+    reader_sites: frozenset[str]
+
+    def subject_of(self, s: Signal) -> Subject | None:
+        return self.subjects.get((s.subject_kind.value, s.subject_id))
+
+
+async def _shown(conn: ConnDep, principal: Principal, scope: Scope, start: date, end: date,
+                 settings: SettingsDep) -> _Shown:  # fmt: skip
     tz = ZoneInfo(settings.site_timezone)
     # From 1 January too: the night-work projection counts the calendar year's nights (D4163-2); detect() uses the
     # days before its window for that alone.
@@ -74,22 +85,37 @@ async def signals_for(conn: ConnDep, settings: SettingsDep, principal: Principal
     sites: frozenset[str] = frozenset()
     if principal.role in (Role.ADMIN, Role.SAFETY_OFFICER):
         sites = await signals_queries.reader_sites(conn, principal.subject)
-
-    def subject_of(s: Signal) -> Subject | None:
-        return data.subjects.get((s.subject_kind.value, s.subject_id))
-
-    def shown_as(s: Signal) -> tuple[str, str | None]:
-        subject = subject_of(s)
-        return shown_signal_subject(principal, s.subject_kind, s.subject_id, subject.label if subject else None,
-                                    settings.pseudonym_key)  # fmt: skip
-
-    mine = [s for s in found if _readable(principal, s, subject_of(s), sites)]
+    subjects = data.subjects
+    mine = [s for s in found if _readable(principal, s, subjects.get((s.subject_kind.value, s.subject_id)), sites)]
     shown, withheld = visible(mine, min_group_size=settings.signals_min_group_size,
-                              individual_allowed=lambda s: _readable(principal, s, subject_of(s), sites))  # fmt: skip
-    items = [signals_report.signal_json(s, *shown_as(s), lang) for s in shown]
+                              individual_allowed=lambda s: _readable(
+                                  principal, s, subjects.get((s.subject_kind.value, s.subject_id)), sites))  # fmt: skip
+    return _Shown(list(shown), withheld, subjects, sites)
+
+
+async def signals_for(conn: ConnDep, settings: SettingsDep, principal: Principal, scope: Scope, start: date,
+                      end: date, lang: Lang) -> dict[str, Any]:  # fmt: skip
+    """The signals of the scope over [start, end] that this principal may read, and how many were withheld; each
+    signal's meaning in ``lang``, a flagged one's reference and recorded follow-up.
+
+    Their inputs go back ``HISTORY`` before ``end`` (a signal's series may start before ``start``).
+    """
+    found = await _shown(conn, principal, scope, start, end, settings)
+    keyed = [(s, flag_key(s)) for s in found.signals]
+    reviews = await signal_reviews.of_flags(conn, [k for _, k in keyed if k is not None])
+    items = [_item(s, found, principal, settings, lang, k, reviews) for s, k in keyed]
     return {"from": start.isoformat(), "to": end.isoformat(), "lang": lang,
-            "min_group_size": settings.signals_min_group_size, "withheld": withheld,
+            "min_group_size": settings.signals_min_group_size, "withheld": found.withheld,
             "items": signals_report.ordered(items)}  # fmt: skip
+
+
+def _item(s: Signal, found: _Shown, principal: Principal, settings: SettingsDep, lang: Lang, key: FlagKey | None,
+          reviews: Mapping[FlagKey, Review]) -> dict[str, Any]:  # fmt: skip
+    subject = found.subject_of(s)
+    shown_id, label = shown_signal_subject(principal, s.subject_kind, s.subject_id, subject.label if subject else None,
+                                           settings.pseudonym_key)  # fmt: skip
+    ref = reference(key, settings.pseudonym_key) if key else None
+    return signals_report.signal_json(s, shown_id, label, lang, ref, reviews.get(key) if key else None)
 
 
 @router.get("/signals")
@@ -113,6 +139,43 @@ async def list_signals(conn: ConnDep, settings: SettingsDep, principal: Principa
         raise HTTPException(422, "at most 366 days")
     scope = await _scope(conn, principal, site, crew)
     return await signals_for(conn, settings, principal, scope, start, end, lang)
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: str = Field(description="action (measures taken or planned), watch, or explained (no measure needed)")
+    note: str = Field("", max_length=4 * NOTE_MAX_CHARS, description="what was done, or what explains the flag")
+
+
+@router.put("/signals/{ref}/review")
+async def review_signal(ref: Annotated[str, Path(pattern=r"^sig-[0-9a-f]{20}$")], body: ReviewIn, conn: ConnDep,
+                        settings: SettingsDep, principal: PrincipalDep, now: NowDep,
+                        site: str | None = None, crew: str | None = None,
+                        end: Annotated[date | None, Query(alias="to", description="last local day (default today)")]
+                        = None, lang: Lang = "fr") -> dict[str, Any]:  # fmt: skip
+    """Record the follow-up of a flagged signal, found by its ``ref`` among the signals the caller reads in the
+    same scope (``site``, ``crew``) up to ``to``; returns the signal with its review. Replaces an earlier review
+    of the same flag; every write is audited."""
+    end = end or now.astimezone(ZoneInfo(settings.site_timezone)).date()
+    scope = await _scope(conn, principal, site, crew)
+    found = await _shown(conn, principal, scope, end - DEFAULT_SPAN, end, settings)
+    match = next(((s, k) for s in found.signals if (k := flag_key(s)) and reference(k, settings.pseudonym_key) == ref),
+                 None)  # fmt: skip
+    if match is None:
+        raise HTTPException(404, f"no flagged signal {ref} among those you read here up to {end}")
+    signal, key = match
+    subject = found.subject_of(signal)
+    if not may_review_signal(principal, signal.subject_kind, signal.subject_id,
+                             site_id=subject.site_id if subject else None, crew_id=subject.crew_id if subject else None,
+                             reader_sites=found.reader_sites):  # fmt: skip
+        raise HTTPException(403, "the follow-up of a signal is recorded by the staff who read it, not by its agent")
+    try:
+        review = make_review(key, body.outcome, body.note, principal.subject, now)
+    except InvalidReview as exc:
+        raise HTTPException(422, str(exc)) from exc
+    await signal_reviews.save(conn, review)
+    return _item(signal, found, principal, settings, lang, key, {key: review})
 
 
 @router.get("/reports/signals", response_model=None)

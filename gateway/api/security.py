@@ -83,6 +83,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/audit"): Rule(ADMIN),
     ("GET", "/api/v1/signals"): Rule(PEOPLE, audit=True),
     ("GET", "/api/v1/reports/signals"): Rule(STAFF, audit=True),
+    ("PUT", "/api/v1/signals/{ref}/review"): Rule(STAFF, audit=True),
     ("GET", "/api/v1/sites/{site_id}/signal-readers"): Rule(ADMIN),
     ("PUT", "/api/v1/sites/{site_id}/signal-readers/{username}"): Rule(ADMIN),
     ("DELETE", "/api/v1/sites/{site_id}/signal-readers/{username}"): Rule(ADMIN),
@@ -117,7 +118,8 @@ async def principal_from_token(request: Request, token: str) -> Principal:
 async def _check_subjects(request: Request, principal: Principal) -> str | None:
     """403 when the request names an agent, crew or alert the principal may not see; returns the target."""
     params: dict[str, str] = {**request.query_params, **{k: str(v) for k, v in request.path_params.items()}}
-    target = params.get("agent_id") or params.get("crew_id") or params.get("alert_id")
+    # A signal's reference names its flag without naming the agent (services/signals/review.py).
+    target = params.get("agent_id") or params.get("crew_id") or params.get("alert_id") or params.get("ref")
     if principal.sees_all_crews:
         return target
     async with get_pool(request).connection() as conn:

@@ -29,13 +29,15 @@ from gateway.reports.pdf_layout import (
     render_pdf,
     text,
 )
+from services.exposure.night import PARIS
 from services.signals import meanings
 
 PANEL_H_IN = 3.3
 PANELS_PER_PAGE = 3
-PLOT_H_IN = 2.1
-MEANING_TOP_IN = 2.83
-"""Baseline of the meaning's first line, from the panel's top: under the plot's tick labels."""
+PLOT_H_IN = 2.0
+MEANING_TOP_IN = 2.73
+"""Baseline of the meaning's first line, from the panel's top: under the plot's tick labels. The follow-up line
+comes after the meaning's (at most MEANING_LINES) lines, inside PANEL_H_IN."""
 MEANING_LINE_IN = 0.11
 MEANING_LINES = 5
 _WRAP = 150
@@ -96,6 +98,11 @@ _WORDS: dict[str, tuple[str, str]] = {
     "none": ("Aucun signal levé sur la période.", "No signal flagged in the period."),
     "flagged": ("levé le {day}", "flagged on {day}"),
     "not_flagged": ("non levé", "not flagged"),
+    "review": ("Suivi : {outcome} — {by}, {day}{note}", "Follow-up: {outcome} — {by}, {day}{note}"),
+    "no_review": ("Suivi : aucun suivi enregistré pour ce signal levé.", "Follow-up: none recorded for this flag."),
+    "action": ("mesures prises ou prévues", "measures taken or planned"),
+    "watch": ("sous surveillance", "under watch"),
+    "explained": ("expliqué, sans mesure", "explained, no measure needed"),
     "figures": ("référence {b} · récent {r} {u} · effet {e} · confiance {c} % · groupe {g}",
                 "baseline {b} · recent {r} {u} · effect {e} · confidence {c} % · group {g}"),
     "baseline": ("référence", "baseline"),
@@ -185,8 +192,23 @@ def _panel(fig: Figure, item: Mapping[str, Any], lang: Lang, top_in: float) -> N
     ax.legend(fontsize=6, loc="upper left", frameon=False)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
-    for i, chunk in enumerate(meaning_lines(item["meaning"])):
+    lines = meaning_lines(item["meaning"])
+    for i, chunk in enumerate(lines):
         text(fig, MARGIN_IN, top_in + MEANING_TOP_IN + MEANING_LINE_IN * i, chunk, 6.8)
+    if first:
+        text(fig, MARGIN_IN, top_in + MEANING_TOP_IN + MEANING_LINE_IN * len(lines), follow_up_line(item, lang), 6.8,
+             "bold", color=MUTED)  # fmt: skip
+
+
+def follow_up_line(item: Mapping[str, Any], lang: Lang) -> str:
+    """What was recorded about a flag (services/signals/review.py), on one line: the note cut to fit."""
+    review = item.get("review")
+    if not review:
+        return _w("no_review", lang)
+    day = long_date(datetime.fromisoformat(review["at"]).astimezone(PARIS).date(), lang)
+    head = _w("review", lang, outcome=_w(review["outcome"], lang), by=review["by"], day=day, note="")
+    note = " ".join(review["note"].split())
+    return head + (" — " + textwrap.shorten(note, max(20, _WRAP - len(head) - 3), placeholder=" …") if note else "")
 
 
 def meaning_lines(meaning: str) -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any
 from gateway.reports.i18n import Lang
 from services.signals.meanings import meaning
 from services.signals.model import Signal
+from services.signals.review import Review
 
 BASELINE_WEEKS = 8
 """The weekly report reads this many weeks up to the end of its week: the baseline needs the weeks before."""
@@ -25,7 +26,8 @@ _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 CSV_COLUMNS = (
     "kind", "subject_kind", "subject_id", "subject_label", "metric", "unit", "direction", "baseline", "recent",
-    "effect_size", "confidence", "flagged", "first_flagged", "group_size", "days", "meaning",
+    "effect_size", "confidence", "flagged", "first_flagged", "group_size", "days", "meaning", "ref",
+    "review_outcome", "reviewed_by", "reviewed_at", "review_note",
 )  # fmt: skip
 
 
@@ -52,9 +54,10 @@ def _round(value: float, digits: int = 3) -> float:
     return round(float(value), digits)
 
 
-def signal_json(signal: Signal, subject_id: str, subject_label: str | None, lang: Lang) -> dict[str, Any]:
+def signal_json(signal: Signal, subject_id: str, subject_label: str | None, lang: Lang, ref: str | None = None,
+                review: Review | None = None) -> dict[str, Any]:  # fmt: skip
     """One signal as ``GET /api/v1/signals`` returns it; the subject as the caller may see it, the meaning in
-    ``lang``."""
+    ``lang``; a flagged signal's ``ref`` (services/signals/review.py) and its follow-up, if one was recorded."""
     return {
         "kind": signal.kind, "subject_kind": signal.subject_kind.value, "subject_id": subject_id,
         "subject_label": subject_label, "metric": signal.metric, "unit": signal.unit, "direction": signal.direction,
@@ -64,7 +67,13 @@ def signal_json(signal: Signal, subject_id: str, subject_label: str | None, lang
         "first_flagged": signal.first_flagged.isoformat() if signal.first_flagged else None,
         "group_size": signal.group_size, "meaning": meaning(signal, lang),
         "series": [{"day": p.day.isoformat(), "value": _round(p.value)} for p in signal.series],
+        "ref": ref, "review": None if review is None else review_json(review),
     }  # fmt: skip
+
+
+def review_json(review: Review) -> dict[str, Any]:
+    return {"outcome": review.outcome.value, "note": review.note, "by": review.reviewed_by,
+            "at": review.reviewed_at.isoformat()}  # fmt: skip
 
 
 def ordered(items: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -79,6 +88,10 @@ def signals_csv(items: Sequence[Mapping[str, Any]]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for item in items:
-        row = {**item, "days": len(item["series"]), "first_flagged": item["first_flagged"] or ""}
+        review = item.get("review") or {}
+        row = {**item, "days": len(item["series"]), "first_flagged": item["first_flagged"] or "",
+               "ref": item.get("ref") or "", "review_outcome": review.get("outcome", ""),
+               "reviewed_by": review.get("by", ""), "reviewed_at": review.get("at", ""),
+               "review_note": review.get("note", "")}  # fmt: skip
         writer.writerow(["true" if row[c] is True else "false" if row[c] is False else row[c] for c in CSV_COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -298,3 +298,80 @@ def test_the_weekly_csv_and_the_cli_report_follow_the_report_language(gateway: R
     assert cli.main(["report", "signals", "--week", "2026-W47", "--crew", BIG, "--format", "csv", "--lang", "en",
                      "--api-url", gateway.http_url, "--token", gateway.token, "-o", str(out)]) == 0  # fmt: skip
     assert csv_rows(out.read_bytes()) == english
+
+
+def put_review(gateway: RunningGateway, principal: Principal, ref: str, outcome: str, note: str,
+               **params: str) -> Any:  # fmt: skip
+    return gateway.http.put(f"/api/v1/signals/{ref}/review", params={"to": LAST.isoformat(), **params},
+                            json={"outcome": outcome, "note": note},
+                            headers={"Authorization": f"Bearer {gateway.token_for(principal)}"})  # fmt: skip
+
+
+def test_a_flags_follow_up_is_recorded_once_and_shown_to_every_reader_of_the_signal(gateway: RunningGateway):
+    officer = Principal("officer-follow-up", Role.SAFETY_OFFICER)
+    items = signals(gateway, officer, crew=BIG)["items"]
+    assert all((i["ref"] is None) == (not i["flagged"]) for i in items)  # a reference for each flag, only them
+    robot = next(i for i in items if i["subject_kind"] == "robot" and i["flagged"])
+    assert robot["review"] is None
+
+    saved = put_review(gateway, officer, robot["ref"], "action", "  Zone de chargement balisée, rappel à l'équipe. ")
+    assert saved.status_code == 200, saved.text
+    review = saved.json()["review"]
+    assert (review["outcome"], review["note"], review["by"]) == ("action", "Zone de chargement balisée, rappel à "
+                                                                 "l'équipe.", "officer-follow-up")  # fmt: skip
+
+    supervisor = Principal("sup-big", Role.SUPERVISOR, frozenset({BIG}))
+    seen = next(i for i in signals(gateway, supervisor, crew=BIG)["items"] if i["ref"] == robot["ref"])
+    assert seen["review"] == review
+    rewritten = put_review(gateway, supervisor, robot["ref"], "watch", "", crew=BIG)
+    assert rewritten.status_code == 200 and rewritten.json()["review"]["by"] == "sup-big"  # replaces, one per flag
+    with psycopg.connect(gateway.settings.database_url) as conn:
+        assert conn.execute("SELECT count(*), min(outcome) FROM signal_reviews").fetchone() == (1, "watch")
+        audited = conn.execute("SELECT actor FROM audit_log WHERE action = %s AND target = %s ORDER BY id",
+                               ("PUT /api/v1/signals/{ref}/review", robot["ref"])).fetchall()  # fmt: skip
+    assert [a[0] for a in audited] == ["officer-follow-up", "sup-big"]
+
+    week = gateway.http.get("/api/v1/reports/signals", params={"week": "2026-W47", "crew": BIG})
+    rows = list(csv.DictReader(io.StringIO(week.content.decode("utf-8-sig"))))
+    row = next(r for r in rows if r["ref"] == robot["ref"])
+    assert (row["review_outcome"], row["reviewed_by"]) == ("watch", "sup-big")
+
+
+def test_an_individual_flag_is_reviewed_by_its_named_reader_under_a_pseudonym_and_read_by_its_agent(
+    gateway: RunningGateway,
+):
+    officer = Principal(READER, Role.SAFETY_OFFICER)
+    assert gateway.http.put(f"/api/v1/sites/paris/signal-readers/{READER}").status_code == 200
+    alias = pseudonym(DRIFTER, gateway.settings.pseudonym_key)
+    item = next(i for i in signals(gateway, officer, crew=BIG)["items"]
+                if i["subject_id"] == alias and i["kind"] == "resting_hr_drift")  # fmt: skip
+    assert DRIFTER not in item["ref"]
+    saved = put_review(gateway, officer, item["ref"], "action", "Entretien, orientation vers la médecine du travail")
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["subject_id"] == alias  # the answer keeps the pseudonym
+
+    agent = Principal("agent-a0", Role.AGENT, agent_id=DRIFTER)
+    own = next(i for i in signals(gateway, agent)["items"] if i["kind"] == "resting_hr_drift")
+    assert own["ref"] == item["ref"] and own["review"]["outcome"] == "action"
+    assert put_review(gateway, agent, item["ref"], "explained", "c'était la grippe").status_code == 403
+
+
+def test_a_review_that_cannot_be_recorded_is_refused_with_its_reason(gateway: RunningGateway):
+    officer = Principal("officer-refused", Role.SAFETY_OFFICER)
+    items = signals(gateway, officer, crew=BIG)["items"]
+    ref = next(i["ref"] for i in items if i["flagged"] and i["subject_kind"] == "crew")
+
+    def refused(principal: Principal, ref: str, outcome: str, note: str, status: int, reason: str) -> None:
+        response = put_review(gateway, principal, ref, outcome, note)
+        assert response.status_code == status, response.text
+        assert reason in response.text
+
+    refused(officer, ref, "done", "x", 422, "outcome must be one of action, watch, explained")
+    refused(officer, ref, "action", "   ", 422, "say in the note what was done")
+    refused(officer, ref, "explained", "x" * 2001, 422, "at most 2000")
+    refused(officer, "sig-" + "0" * 20, "watch", "", 404, "no flagged signal")
+    refused(officer, "not-a-ref", "watch", "", 422, "pattern")
+    refused(Principal("sup-other", Role.SUPERVISOR, frozenset({"crew-elsewhere"})), ref, "watch", "", 404,
+            "no flagged signal")  # fmt: skip
+    with psycopg.connect(gateway.settings.database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM signal_reviews").fetchone() == (0,)

@@ -12,6 +12,7 @@ from services.access import (
     Role,
     crew_filter,
     may_read_signal,
+    may_review_signal,
     may_see_agent,
     may_see_subject,
     pseudonym,
@@ -98,6 +99,23 @@ def test_machines_read_no_signal():
         machine = Principal("m", role, subject_id="x")
         for kind in SubjectKind:
             assert not reads(machine, kind, "ag1", reader_sites=frozenset({"paris"})), (role, kind)
+
+
+def reviews(principal: Principal, kind: SubjectKind, subject_id: str, crew_id: str | None = "c1",
+            reader_sites: frozenset[str] = frozenset()) -> bool:  # fmt: skip
+    return may_review_signal(principal, kind, subject_id, site_id="paris", crew_id=crew_id, reader_sites=reader_sites)
+
+
+def test_the_staff_who_read_a_signal_record_its_follow_up_and_its_agent_does_not():
+    for role in Role:
+        principal = Principal("p", role, frozenset({"c1"}), agent_id="ag1", subject_id="x")
+        for kind, subject in ((AGENT_KIND, "ag1"), (CREW_KIND, "c1"), (SITE_KIND, "paris"), (ROBOT_KIND, "r1")):
+            for named in (frozenset(), frozenset({"paris"})):
+                readable = reads(principal, kind, subject, reader_sites=named)
+                expected = readable and role in (Role.ADMIN, Role.SAFETY_OFFICER, Role.SUPERVISOR)
+                assert reviews(principal, kind, subject, reader_sites=named) == expected, (role, kind, named)
+    assert reads(AGENT, AGENT_KIND, "ag1") and not reviews(AGENT, AGENT_KIND, "ag1")
+    assert reviews(SUP, ROBOT_KIND, "r1") and not reviews(SUP, ROBOT_KIND, "r2", crew_id="c2")
 
 
 def test_a_signal_agent_is_pseudonymised_unless_the_reader_sees_names():

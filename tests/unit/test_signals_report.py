@@ -12,9 +12,10 @@ import pytest
 
 from gateway.db.signals_queries import noise_lex_at_ear_db, slowdown_distances_m, utc_bounds
 from gateway.reports import signals_report
-from gateway.reports.pdf_signals import MEANING_LINES, meaning_lines, signals_pdf
+from gateway.reports.pdf_signals import MEANING_LINES, follow_up_line, meaning_lines, signals_pdf
 from services.signals.meanings import LANGS, meaning
 from services.signals.model import DayValue, Signal, SubjectKind
+from services.signals.review import flag_key, make_review
 from tests.unit.test_signals_meanings import CASES
 
 
@@ -94,3 +95,26 @@ def test_the_pdf_explains_the_signals_then_plots_each_flagged_one():
     empty = signals_pdf("crew-1", "2026-W48", (date(2026, 11, 23), date(2026, 11, 29)),
                         {"items": [], "min_group_size": 5, "withheld": 0}, "en", generated_at=generated)  # fmt: skip
     assert empty.startswith(b"%PDF")
+
+
+def test_a_flags_follow_up_is_in_its_csv_row_and_under_its_pdf_panel_in_the_report_language():
+    sig = signal()
+    key = flag_key(sig)
+    assert key is not None
+    review = make_review(key, "explained", "Nouvelle tournée,\n plus longue ; rien à changer.", "preventeur",
+                         datetime(2026, 11, 27, 23, 30, tzinfo=UTC))  # fmt: skip
+    reviewed = signals_report.signal_json(sig, "a1", None, "fr", "sig-" + "a" * 20, review)
+    unreviewed = signals_report.signal_json(signal(subject_id="a2"), "a2", None, "fr", "sig-" + "b" * 20)
+    rows = list(csv.DictReader(io.StringIO(signals_report.signals_csv([reviewed, unreviewed]).decode("utf-8-sig"))))
+    assert (rows[0]["ref"], rows[0]["review_outcome"], rows[0]["reviewed_by"]) == ("sig-" + "a" * 20, "explained",
+                                                                                   "preventeur")  # fmt: skip
+    assert rows[0]["review_note"] == "Nouvelle tournée,\n plus longue ; rien à changer."
+    assert (rows[1]["review_outcome"], rows[1]["reviewed_by"], rows[1]["review_note"]) == ("", "", "")
+
+    # 23:30 UTC is the next day in Paris: the day a French reader would write.
+    assert follow_up_line(reviewed, "fr") == ("Suivi : expliqué, sans mesure — preventeur, 28/11/2026 — "
+                                              "Nouvelle tournée, plus longue ; rien à changer.")  # fmt: skip
+    assert follow_up_line(reviewed, "en").startswith("Follow-up: explained, no measure needed — preventeur, ")
+    assert follow_up_line(unreviewed, "fr") == "Suivi : aucun suivi enregistré pour ce signal levé."
+    long_note = {**reviewed, "review": {**reviewed["review"], "note": "mesure " * 100}}
+    assert len(follow_up_line(long_note, "fr")) <= 150 and follow_up_line(long_note, "fr").endswith(" …")
