@@ -118,6 +118,18 @@ export function getSignals({ site, crew, from, to, lang }) {
 }
 
 /**
+ * Records the follow-up of a flagged signal (`ref` from its item): `{outcome, note}`. The server finds the flag
+ * among the signals this user reads in the same scope up to `to`, and answers with the signal and its review.
+ */
+export function reviewSignal(ref, review, { site, crew, to, lang }) {
+  const params = new URLSearchParams({ to });
+  if (site) params.set("site", site);
+  if (crew) params.set("crew", crew);
+  if (lang) params.set("lang", lang);
+  return request("PUT", `signals/${encodeURIComponent(ref)}/review?${params}`, review, REPORT_TIMEOUT_MS);
+}
+
+/**
  * A file the API serves (a PDF report) as a Blob. A plain link cannot send the bearer token, so the page
  * fetches the file and hands it to the browser itself. `path` is relative to api/v1/, query included.
  */

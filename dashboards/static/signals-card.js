@@ -71,7 +71,7 @@ function withUnit(value, unit) {
  * language the server wrote the meanings in (the answer's `lang`), marked on the sentence for screen readers
  * while a language switch is being fetched (WCAG 3.1.2, language of parts).
  */
-export function drawSignalCard(item, id, span, meaningLang) {
+export function drawSignalCard(item, id, span, meaningLang, canReview = false) {
   const key = `${item.kind}/${item.subject_kind}/${item.subject_id}/${item.metric}`;
   const metric = metricName(item.metric);
   const titleId = `${id}-title`;
@@ -111,7 +111,46 @@ export function drawSignalCard(item, id, span, meaningLang) {
     ? el("p", { class: "signals-card__meaning", "data-testid": "signal-meaning", lang: meaningLang ?? null },
       item.meaning)
     : null,
+  item.flagged && item.ref ? drawFollowUp(item, id, canReview) : null,
   drawTrend(item, id, key, metric, span));
+}
+
+const OUTCOMES = ["action", "watch", "explained"];
+
+/**
+ * What was recorded about a flagged signal (PUT /api/v1/signals/{ref}/review: an outcome, a note, who and when),
+ * and, for the staff who may record it, a form to record or change it. signals.js sends the form.
+ */
+function drawFollowUp(item, id, canReview) {
+  const review = item.review;
+  const text = review
+    ? [t("signals.review.done", { outcome: t(`signals.review.outcome.${review.outcome}`), by: review.by,
+      date: new Intl.DateTimeFormat(locale(), { dateStyle: "long" }).format(new Date(review.at)) }),
+    review.note ? el("span", { class: "signals-card__review-note" }, review.note) : null]
+    : [t("signals.review.none")];
+  const summary = el("p", { class: "signals-card__review", "data-testid": "signal-review", tabindex: "-1",
+    dataset: { outcome: review?.outcome ?? "" } }, ...text);
+  const box = { class: "signals-card__follow-up", dataset: { followUp: item.ref } };
+  if (!canReview) return el("div", box, summary);
+  const outcomeId = `${id}-outcome`;
+  const noteId = `${id}-note`;
+  const form = el("form", { class: "signals-review-form", "data-testid": "signal-review-form",
+    dataset: { ref: item.ref } },
+  el("label", { for: outcomeId }, t("signals.review.outcome_label")),
+  el("select", { id: outcomeId, name: "outcome", "data-testid": "signal-review-outcome" },
+    ...OUTCOMES.map((outcome) => el("option", { value: outcome, selected: (review?.outcome ?? "watch") === outcome },
+      t(`signals.review.outcome.${outcome}`)))),
+  el("label", { for: noteId }, t("signals.review.note_label")),
+  el("textarea", { id: noteId, name: "note", rows: "2", maxlength: "2000", "data-testid": "signal-review-note" },
+    review?.note ?? ""),
+  el("p", { class: "signals-review-form__error", role: "alert", "data-testid": "signal-review-error", hidden: true }),
+  el("button", { type: "submit", class: "button button--primary", "data-testid": "signal-review-save" },
+    t("signals.review.save")));
+  return el("div", box, summary,
+    el("details", { class: "signals-review", dataset: { key: `review/${item.ref}` } },
+      el("summary", { "data-testid": "signal-review-toggle" },
+        t(review ? "signals.review.change" : "signals.review.record")),
+      form));
 }
 
 /**

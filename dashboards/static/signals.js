@@ -14,6 +14,7 @@ import { drawSignalCard, signalOrder } from "./signals-card.js";
 import { el, fill, query } from "./dom.js";
 import { formatNumber, textOrder } from "./format.js";
 import { lang, locale, t } from "./i18n.js";
+import { currentUser } from "./auth.js";
 import { closeDialog, leaveAddress } from "./routed-dialog.js";
 import { state } from "./state.js";
 
@@ -69,6 +70,7 @@ export function wireSignalsPage() {
     parts.list));
   parts.error.hidden = true;
 
+  parts.list.addEventListener("submit", saveReview);
   parts.close.addEventListener("click", () => dialog.close());
   parts.refresh.addEventListener("click", () => load());
   parts.retry.addEventListener("click", () => load());
@@ -283,8 +285,50 @@ function drawBody() {
   // Redrawn on a refresh: keep the tables a reader opened open.
   const openTables = new Set([...parts.list.querySelectorAll("details[open]")].map((d) => d.dataset.key));
   const span = data ? { from: data.from, to: data.to } : null;
-  fill(parts.list, ...items.map((item, index) => drawSignalCard(item, `signal-${index}`, span, data?.lang)));
+  const reviewer = mayReview();
+  fill(parts.list, ...items.map((item, index) => drawSignalCard(item, `signal-${index}`, span, data?.lang, reviewer)));
   for (const details of parts.list.querySelectorAll("details")) details.open = openTables.has(details.dataset.key);
+}
+
+// The staff who read a signal record its follow-up (services/access.py may_review_signal); without sign-in (a
+// development stack) the server decides. The server checks again either way.
+const REVIEWERS = new Set(["admin", "safety_officer", "supervisor"]);
+
+function mayReview() {
+  const user = currentUser();
+  return !user || REVIEWERS.has(user.role);
+}
+
+/** Sends a card's follow-up form; on success the card is redrawn with the review and the focus set on it. */
+async function saveReview(event) {
+  const form = event.target.closest('[data-testid="signal-review-form"]');
+  if (!form || !view?.data) return;
+  event.preventDefault();
+  const save = form.querySelector("button[type=submit]");
+  if (save.getAttribute("aria-disabled") === "true") return;
+  const error = form.querySelector('[data-testid="signal-review-error"]');
+  const { ref } = form.dataset;
+  const current = view;
+  const { site, crew } = current.filters;
+  save.setAttribute("aria-disabled", "true");
+  let updated;
+  try {
+    updated = await api.reviewSignal(ref, { outcome: form.elements.outcome.value, note: form.elements.note.value },
+      { site, crew, to: current.data.to, lang: current.data.lang ?? lang() });
+  } catch (caught) {
+    save.removeAttribute("aria-disabled");
+    error.textContent = caught.detail ?? errorText(caught);
+    error.hidden = false;
+    return;
+  }
+  if (view !== current || !current.data) return;
+  current.data = { ...current.data, items: current.data.items.map((item) => (item.ref === ref ? updated : item)) };
+  drawBody();
+  parts.status.textContent = t("signals.review.saved");
+  const followUp = parts.list.querySelector(`[data-follow-up="${CSS.escape(ref)}"]`);
+  const fold = followUp?.querySelector("details");
+  if (fold) fold.open = false; // recorded: the form folds away, what was recorded shows
+  followUp?.querySelector('[data-testid="signal-review"]')?.focus();
 }
 
 function errorText(error) {

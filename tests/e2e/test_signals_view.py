@@ -316,3 +316,51 @@ def test_the_header_link_is_only_offered_to_roles_that_may_read_signals(
             expect(link).to_be_visible()
         else:
             expect(link).to_be_hidden()
+
+
+def test_a_safety_officer_records_the_follow_up_of_a_flag_and_it_is_there_next_time(
+    dashboard: OpenDashboard, stack: Stack, history: History, artifacts: Path
+) -> None:
+    crew_drift = next(item for item in signals(stack, history.big_crew)["items"]
+                      if item["flagged"] and item["subject_id"] == history.big_crew)  # fmt: skip
+    page = dashboard()
+    view = open_signals(page)
+    choose_crew(page, history.big_crew)
+    card = card_of(view, crew_drift)
+    review = card.get_by_test_id("signal-review")
+    expect(review).to_have_text("Aucun suivi enregistré pour ce signal.")
+    for unflagged in view.locator('[data-testid="signal-card"][data-flagged="false"]').all():
+        expect(unflagged.get_by_test_id("signal-review")).to_have_count(0)  # nothing to follow up
+
+    card.get_by_test_id("signal-review-toggle").click()
+    card.get_by_label("Décision").select_option("action")
+    card.get_by_label("Ce qui a été fait, ou ce qui explique le signal").fill("Bouchons moulés distribués")
+    card.get_by_test_id("signal-review-save").click()
+    expect(review).to_contain_text("Suivi : mesures prises ou prévues — admin, ")
+    expect(review).to_contain_text("Bouchons moulés distribués")
+    expect(review).to_be_focused()  # the reader is taken to what was recorded, the form folded away
+    expect(card.get_by_test_id("signal-review-form")).to_be_hidden()
+    expect(view.get_by_test_id("signals-status")).to_have_text("Suivi enregistré.")
+    page.screenshot(path=artifacts / "signals-follow-up.png", full_page=True)
+    check_accessibility(page, "signals-follow-up", artifacts)
+
+    recorded = next(i for i in signals(stack, history.big_crew)["items"] if i["ref"] == crew_drift["ref"])
+    assert recorded["review"]["outcome"] == "action" and recorded["review"]["by"] == "admin"
+
+    # Next time, on another screen, in English: the follow-up is there, and the form starts from it.
+    other = dashboard()
+    toggle_language(other)
+    again = open_signals(other)
+    choose_crew(other, history.big_crew)
+    card = card_of(again, crew_drift)
+    expect(card.get_by_test_id("signal-review")).to_contain_text("Follow-up: measures taken or planned — admin, ")
+    card.get_by_test_id("signal-review-toggle").click()
+    expect(card.get_by_test_id("signal-review-outcome")).to_have_value("action")
+    expect(card.get_by_test_id("signal-review-note")).to_have_value("Bouchons moulés distribués")
+
+    # An outcome that needs a note, sent without one: the server's reason is shown and nothing changes.
+    card.get_by_test_id("signal-review-outcome").select_option("explained")
+    card.get_by_test_id("signal-review-note").fill("")
+    card.get_by_test_id("signal-review-save").click()
+    expect(card.get_by_test_id("signal-review-error")).to_contain_text("say in the note")
+    expect(card.get_by_test_id("signal-review")).to_contain_text("measures taken or planned")
