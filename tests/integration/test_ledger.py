@@ -107,6 +107,9 @@ def test_heat_strain_and_night_work_are_recorded(broker, database_url):
                             env={"temp_c": 31.0, "rh_pct": 60.0}))  # fmt: skip
         day = tonight.date()
         wait_until(lambda: stored(database_url, "wear-n1") == 3700, 15)
+        # Every frame stored, then a refresh after the last of them: one that ran while the hour was still
+        # arriving computed a partial day, and the last batches marked it to be computed again.
+        wait_until(lambda: not physiology_row(database_url, "agent-n1", day)["psi_dirty"], 15)
         wait_until(lambda: exposure(gateway, "agent-n1", day)["heat"]["psi_max"] is not None, 15)
         got = exposure(gateway, "agent-n1", day)
         annual = gateway.get("/api/v1/reports/annual", agent_id="agent-n1", year=day.year)
