@@ -10,7 +10,7 @@ ledger's sums), the heat-strain alerts the detection rule would have raised (PSI
 over one-minute heart rates, ``services.detection.heat_rules``), and each robot's state changes (a robot's
 stops and slow-downs for people are counted from its state changes, so its unchanged states add nothing).
 
-This module only computes; writing it into a database is the gateway's business (``gateway/db/demo_history.py``,
+This module only computes; writing it into a database is the gateway's business (``gateway/demo_history.py``,
 demo mode only). ``History.signal_inputs`` gives the same days as the signals' records, to check a scenario with
 ``services.signals.detect`` without a database.
 """
