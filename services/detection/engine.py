@@ -137,9 +137,25 @@ class DetectionEngine:
             self._unjudged.update({(frames[i].received.frame.device_id, frames[i].received.frame.ts): events
                                    for i, events in found.items() if i >= k})  # fmt: skip
             raise
-        for i in found if self._unjudged else ():
-            self._unjudged.pop((frames[i].received.frame.device_id, frames[i].received.frame.ts), None)
+        if self._unjudged:
+            for i in found:
+                self._unjudged.pop((frames[i].received.frame.device_id, frames[i].received.frame.ts), None)
+            self._forget_unjudged_passed()
         return out
+
+    @property
+    def pending_fall_frames(self) -> int:
+        """Frames whose fall events wait for a retry of the batch that failed on them (see ``on_frames``)."""
+        return len(self._unjudged)
+
+    def _forget_unjudged_passed(self) -> None:
+        """Drop the kept events of frames no retry can bring back to the detector: their device has since judged a
+        frame at or after them (a retried frame that old is out of order, and out-of-order frames skip the
+        detector), or is gone. Without this, a frame never retried (dropped as poison) would stay for good."""
+        for device_id, ts in list(self._unjudged):
+            device = self._devices.get(device_id)
+            if device is None or (device.latest_ts is not None and ts <= device.latest_ts):
+                del self._unjudged[(device_id, ts)]
 
     def _on_frame(self, item: FrameInput, fall_events: list[FallEvent] | None) -> list[Outcome]:
         """``on_frame``; ``fall_events``: what the frame's fall detector gave, when already run (``on_frames``)."""
