@@ -73,6 +73,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/audit"): {A},
     ("GET", "/api/v1/signals"): PEOPLE,
     ("GET", "/api/v1/reports/signals"): STAFF,
+    ("PUT", "/api/v1/signals/{ref}/review"): STAFF,  # an agent reads their signal's follow-up, never writes it
     ("GET", "/api/v1/sites/{site_id}/signal-readers"): {A},
     ("PUT", "/api/v1/sites/{site_id}/signal-readers/{username}"): {A},
     ("DELETE", "/api/v1/sites/{site_id}/signal-readers/{username}"): {A},
@@ -82,7 +83,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
 # supervisor's crew. Some calls then fail validation or find nothing (4xx): only 401/403 mean "refused".
 PARAMS = {"agent_id": "agent-m", "crew_id": "crew-m", "alert_id": "00000000-0000-4000-8000-000000000000",
           "robot_id": "robot-m", "device_id": "wear-m", "site_id": "paris", "scope": "crew", "scope_id": "crew-m",
-          "assignment_id": "1", "username": "nobody", "key_id": "nokey"}  # fmt: skip
+          "assignment_id": "1", "username": "nobody", "key_id": "nokey", "ref": "sig-00000000000000000000"}  # fmt: skip
 QUERY = {"/api/v1/reports/exposure": {"agent_id": "agent-m", "from": "2026-01-01", "to": "2026-01-02"},
          "/api/v1/reports/annual": {"agent_id": "agent-m", "year": "2026"},
          "/api/v1/assignments": {"agent_id": "agent-m"},
