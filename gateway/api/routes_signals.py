@@ -85,12 +85,14 @@ async def _shown(conn: ConnDep, principal: Principal, scope: Scope, start: date,
     sites: frozenset[str] = frozenset()
     if principal.role in (Role.ADMIN, Role.SAFETY_OFFICER):
         sites = await signals_queries.reader_sites(conn, principal.subject)
-    subjects = data.subjects
-    mine = [s for s in found if _readable(principal, s, subjects.get((s.subject_kind.value, s.subject_id)), sites)]
-    shown, withheld = visible(mine, min_group_size=settings.signals_min_group_size,
-                              individual_allowed=lambda s: _readable(
-                                  principal, s, subjects.get((s.subject_kind.value, s.subject_id)), sites))  # fmt: skip
-    return _Shown(list(shown), withheld, subjects, sites)
+    partial = _Shown([], 0, data.subjects, sites)
+
+    def readable(s: Signal) -> bool:
+        return _readable(principal, s, partial.subject_of(s), sites)
+
+    shown, withheld = visible([s for s in found if readable(s)], min_group_size=settings.signals_min_group_size,
+                              individual_allowed=readable)  # fmt: skip
+    return _Shown(list(shown), withheld, data.subjects, sites)
 
 
 async def signals_for(conn: ConnDep, settings: SettingsDep, principal: Principal, scope: Scope, start: date,
