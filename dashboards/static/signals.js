@@ -44,6 +44,9 @@ export function wireSignalsPage() {
     crewLabel: el("label", { for: "signals-crew" }),
     periodLabel: el("label", { for: "signals-period" }),
     refresh: el("button", { type: "button", class: "button", "data-testid": "signals-refresh" }),
+    // The officer's worklist: the flags nobody has recorded a follow-up for yet (shown on this page only).
+    openOnly: el("input", { type: "checkbox", id: "signals-open-only", "data-testid": "signals-open-only" }),
+    openOnlyLabel: el("label", { for: "signals-open-only" }),
     span: el("p", { class: "signals-page__span", "data-testid": "signals-span" }),
     // Polite: a refresh's outcome ("12 signals, 2 raised") is announced without taking the focus.
     status: el("p", { class: "signals-page__status", role: "status", "data-testid": "signals-status" }),
@@ -61,6 +64,7 @@ export function wireSignalsPage() {
       el("div", { class: "signals-filters__field" }, parts.siteLabel, parts.site),
       el("div", { class: "signals-filters__field" }, parts.crewLabel, parts.crew),
       el("div", { class: "signals-filters__field" }, parts.periodLabel, parts.period),
+      el("div", { class: "signals-filters__check" }, parts.openOnly, parts.openOnlyLabel),
       parts.refresh),
     parts.span,
     parts.status,
@@ -71,6 +75,7 @@ export function wireSignalsPage() {
   parts.error.hidden = true;
 
   parts.list.addEventListener("submit", saveReview);
+  parts.openOnly.addEventListener("change", () => drawBody());
   parts.close.addEventListener("click", () => dialog.close());
   parts.refresh.addEventListener("click", () => load());
   parts.retry.addEventListener("click", () => load());
@@ -217,6 +222,7 @@ function drawAll() {
   parts.siteLabel.textContent = t("signals.filter.site");
   parts.crewLabel.textContent = t("signals.filter.crew");
   parts.periodLabel.textContent = t("signals.filter.period");
+  parts.openOnlyLabel.textContent = t("signals.filter.open_only");
   drawFilters();
   drawBody();
 }
@@ -252,7 +258,7 @@ function drawStatus() {
   } else if (data && !error) {
     const items = data.items ?? [];
     const flagged = items.filter((item) => item.flagged).length;
-    parts.status.textContent = t("signals.count", { n: items.length, flagged });
+    parts.status.textContent = t("signals.count", { n: items.length, flagged, open: items.filter(awaiting).length });
   } else {
     parts.status.textContent = "";
   }
@@ -279,7 +285,7 @@ function drawBody() {
       min: formatNumber(data.min_group_size) });
   }
 
-  const items = [...(data?.items ?? [])].sort(signalOrder);
+  const items = [...(data?.items ?? [])].filter((item) => !parts.openOnly.checked || awaiting(item)).sort(signalOrder);
   parts.empty.hidden = !data || items.length > 0;
   parts.empty.textContent = t("signals.empty");
   // Redrawn on a refresh: keep the tables a reader opened open.
@@ -328,7 +334,13 @@ async function saveReview(event) {
   const followUp = parts.list.querySelector(`[data-follow-up="${CSS.escape(ref)}"]`);
   const fold = followUp?.querySelector("details");
   if (fold) fold.open = false; // recorded: the form folds away, what was recorded shows
-  followUp?.querySelector('[data-testid="signal-review"]')?.focus();
+  // With "only drifts without follow-up" ticked the card has left the list: the reader goes back to the top.
+  (followUp?.querySelector('[data-testid="signal-review"]') ?? parts.title).focus();
+}
+
+/** A flag nobody has recorded a follow-up for. */
+function awaiting(item) {
+  return Boolean(item.flagged) && !item.review;
 }
 
 function errorText(error) {

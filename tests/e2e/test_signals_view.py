@@ -364,3 +364,13 @@ def test_a_safety_officer_records_the_follow_up_of_a_flag_and_it_is_there_next_t
     card.get_by_test_id("signal-review-save").click()
     expect(card.get_by_test_id("signal-review-error")).to_contain_text("say in the note")
     expect(card.get_by_test_id("signal-review")).to_contain_text("measures taken or planned")
+
+    # The worklist: only the flags nobody has followed up yet.
+    items = signals(stack, history.big_crew)["items"]
+    awaiting = [i for i in items if i["flagged"] and i["review"] is None]
+    flagged = sum(i["flagged"] for i in items)
+    expect(again.get_by_test_id("signals-status")).to_have_text(
+        f"{len(items)} signals; flagged drifts: {flagged}, {len(awaiting)} without follow-up.")
+    again.get_by_test_id("signals-open-only").check()
+    expect(again.get_by_test_id("signal-card")).to_have_count(len(awaiting))
+    expect(card).to_have_count(0)
