@@ -31,7 +31,7 @@ from services.exposure.heat_strain import core_temp_series_c, physiological_stra
 from services.ledger import heat_strain_for_day
 from services.signals.model import AgentDay, HeatEpisode, RobotDay
 from services.signals.physiology import HeartMinute, heart_day
-from services.signals.robot_onsets import count_onsets, person_flags
+from services.signals.robot_onsets import count_onsets, person_flags, slowdown_zone_m
 from simulations.agents import FloatArray
 from simulations.crew import Readings, readings, sensor_rng
 from simulations.drift_model import NO_DRIFTS, Drifts
@@ -159,11 +159,11 @@ def _add_second(sums: dict[str, FloatArray], r: Readings, minute: int) -> None:
 class _RobotTracker:
     """Keeps each robot's first and last state of the shift and every state that changes what the signals count:
     a protective stop with a person near, or a slow-down (someone inside the warning zone), per the gateway's
-    reading (``gateway/db/signals_queries.py``: twice the configured separation distance of the robot's kind)."""
+    reading (``services/signals/robot_onsets.slowdown_zone_m`` of the configured separation distance of the kind)."""
 
     def __init__(self, robots: RobotSimulator, cfg: RuleConfig) -> None:
         self.robots = robots
-        self.zone_m = np.array([2.0 * cfg.separation_m(s.kind.value) for s in robots.specs])
+        self.zone_m = np.array([slowdown_zone_m(cfg.separation_m(s.kind.value)) for s in robots.specs])
         self.previous = np.full((len(robots.specs), 2), -1, dtype=np.int64)
         self.changes: list[RobotStateChange] = []
 
@@ -249,7 +249,7 @@ def robot_days(history: History, roster: Roster, cfg: RuleConfig) -> list[RobotD
     """Per robot and local day: work hours (first to last state) and onsets of stops and slow-downs for people."""
     crews = {r.robot_id: r.crew_id for r in roster.robots}
     site = roster.agents[0].site_id
-    zone = {k.value: 2.0 * cfg.separation_m(k.value) for k in RobotKind}
+    zone = {k.value: slowdown_zone_m(cfg.separation_m(k.value)) for k in RobotKind}
     per: dict[tuple[str, date], list[RobotStateChange]] = {}
     for s in sorted(history.robot_states, key=lambda s: (s.robot_id, s.ts)):
         per.setdefault((s.robot_id, s.ts.astimezone(SITE_TZ).date()), []).append(s)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from services.geo import local_to_latlon
-from services.signals.robot_onsets import Episode, step
+from services.signals.robot_onsets import Episode, slowdown_zone_m, step
 from simulations.agents import Activity, CrewModel
 from simulations.drift_model import NO_DRIFTS, Drifts
 from simulations.incidents import Incidents
@@ -42,7 +42,6 @@ LOW_BATTERY_PCT = 15.0
 DRAIN_PCT_S = {RobotKind.FOLLOWER: 0.004, RobotKind.MOWER: 0.006, RobotKind.EXOSKELETON: 0.003}
 DOWN = (Activity.FALLING, Activity.LYING)
 STOP_M = {RobotKind.FOLLOWER: FOLLOWER_STOP_M, RobotKind.MOWER: MOWER_STOP_M}
-WARNING_ZONE_FACTOR = 2.0  # the gateway counts a slow-down within twice the separation distance (signals_queries)
 CLOSE_PASS_SHARE = 0.8  # a drift's close pass comes to 80 % of the protective distance
 CLOSE_PASS_DELAY_S = (5.0, 20.0)  # after the natural approach it follows
 MODES = ("idle", "paused", "follow", "mow", "assist")
@@ -180,7 +179,7 @@ class RobotSimulator:
         if not math.isfinite(nearest) or passes.due_s is None:
             return
         stop = nearest < stop_m
-        slow = not stop and nearest < WARNING_ZONE_FACTOR * stop_m
+        slow = not stop and nearest < slowdown_zone_m(stop_m)  # as the gateway counts a slow-down
         over = not (stop or slow or passes.stop.active or passes.slow.active)
         is_pass = bool(passes.due_s) and over and t_s >= min(passes.due_s)
         if is_pass:

@@ -26,14 +26,9 @@ from services.exposure.noise import NoiseDose
 from services.exposure.vibration import HavDose
 from services.ledger import profile
 from services.signals.model import AgentDay, HeatEpisode, RobotDay
+from services.signals.robot_onsets import slowdown_zone_m
 
 Conn = psycopg.AsyncConnection[Any]
-
-SLOWDOWN_ZONE_FACTOR = 2.0
-"""A robot state counts as slowed for a person when someone is within this many separation distances and no
-protective stop is on: the speed-and-separation monitor (services/separation.py, ISO/TS 15066 §5.5.4) scales
-the speed down as a person approaches the protective distance. Robot states carry no "slow" flag, so the zone
-is inferred from the configured separation distance of the robot's kind."""
 
 _SCOPE = (
     " AND (%(site)s::text IS NULL OR c.site_id = %(site)s)"
@@ -132,9 +127,9 @@ def hav_points(row: dict[str, Any]) -> float | None:
 
 
 def slowdown_distances_m(cfg: RuleConfig | None = None) -> dict[str, float]:
-    """The person-distance under which a moving robot counts as slowed, per kind (see SLOWDOWN_ZONE_FACTOR)."""
+    """The person-distance under which a moving robot counts as slowed, per kind (``robot_onsets.slowdown_zone_m``)."""
     cfg = cfg or RuleConfig()
-    return {f"{kind}_m": SLOWDOWN_ZONE_FACTOR * cfg.separation_m(kind) for kind in ("follower", "mower", "robot")}
+    return {f"{kind}_m": slowdown_zone_m(cfg.separation_m(kind)) for kind in ("follower", "mower", "robot")}
 
 
 def agent_day(row: dict[str, Any], heat_episodes: int, stumbles: int) -> AgentDay:

@@ -31,6 +31,17 @@ that range jitter at a zone's edge is one episode, short enough that a person le
 
 _CLEAR = timedelta(seconds=CLEAR_S)
 
+SLOWDOWN_ZONE_FACTOR = 2.0
+"""A robot state counts as slowed for a person when someone is within this many separation distances and no
+protective stop is on: the speed-and-separation monitor (services/separation.py, ISO/TS 15066 §5.5.4) scales
+the speed down as a person approaches the protective distance. Robot states carry no "slow" flag, so the zone
+is inferred from the configured separation distance of the robot's kind."""
+
+
+def slowdown_zone_m(separation_m: float) -> float:
+    """The person-distance under which a moving robot with this separation distance counts as slowed."""
+    return SLOWDOWN_ZONE_FACTOR * separation_m
+
 
 @dataclass(frozen=True, slots=True)
 class PersonFlags:
@@ -62,7 +73,7 @@ class Onsets:
 def person_flags(protective_stop: bool | None, nearest_human_m: float | None, slowdown_m: float) -> PersonFlags:
     """A state's flags: a stop for a person needs someone detected; a slow-down, no stop and someone within
     ``slowdown_m`` (robot states carry no "slow" flag: the zone is inferred from the kind's separation distance,
-    ``gateway.db.signals_queries.slowdown_distances_m``)."""
+    ``slowdown_zone_m``)."""
     stopped = bool(protective_stop)
     return PersonFlags(stop=stopped and nearest_human_m is not None,
                        slow=not stopped and nearest_human_m is not None and nearest_human_m < slowdown_m)  # fmt: skip
