@@ -243,19 +243,22 @@ class FallDetector:
         """Take one frame (``ts`` = its first sample, UTC); return the events it completes, oldest first."""
         acc = checked_acc(acc_ms2, rate_hz)
         t0 = self.admit(ts) if len(acc) else None
-        if t0 is None:
-            return []
-        start, new = self.stream.push(t0, acc, rate_hz)
-        if len(new) == 0:
-            return []
-        self.append(start, new, np.sqrt(np.einsum("ij,ij->i", new, new)))
-        return self.judge_appended(start, new)
+        return [] if t0 is None else self.take(t0, acc, rate_hz)
 
     @property
     def params(self) -> FallParams:
         return self._p
 
     # ``update``'s steps, also taken by services.falls_batch.FallDetectorBank for many detectors at once.
+
+    def take(self, t0_s: float, acc: np.ndarray, rate_hz: float) -> list[FallEvent]:
+        """An admitted frame's samples (checked, starting at ``t0_s``) filtered, kept and judged one detector at a
+        time; the bank filters its on-grid frames together instead (``FallDetectorBank``)."""
+        start, new = self.stream.push(t0_s, acc, rate_hz)
+        if len(new) == 0:
+            return []
+        self.append(start, new, np.sqrt(np.einsum("ij,ij->i", new, new)))
+        return self.judge_appended(start, new)
 
     def admit(self, ts: datetime) -> float | None:
         """The frame's start in s from the stream's origin, or None for a frame to ignore; a gap restarts the stream."""

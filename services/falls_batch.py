@@ -108,10 +108,7 @@ class FallDetectorBank:
                 same[1].append(_Ready(k, detector, t0_s, acc))
                 continue
             self.one_by_one += 1
-            start, new = detector.stream.push(t0_s, acc, frame.rate_hz)
-            if len(new):
-                detector.append(start, new, np.sqrt(np.einsum("ij,ij->i", new, new)))
-                out[k] = detector.judge_appended(start, new)
+            out[k] = detector.take(t0_s, acc, frame.rate_hz)
         for params, group in ready.values():
             self.vectorised += len(group)
             _vectorised(params, group, out)
