@@ -188,12 +188,13 @@ class IngestStore:
             f" SELECT DISTINCT ON (robot_id) {', '.join(latest)} FROM robot_states_stage"
             f" ORDER BY robot_id, ts DESC ON CONFLICT (robot_id) DO UPDATE SET {sets} WHERE EXCLUDED.ts >= r.ts"
         )
-        return max(inserted, 0)
+        return inserted
 
     def robot_latest(self, robot_ids: Sequence[str]) -> dict[str, tuple[datetime, float | None]]:
         """The last stored (ts, payload_kg) of each robot, before this batch's states are written."""
         rows = self.conn.execute(
-            "SELECT robot_id, ts, payload_kg FROM robot_latest WHERE robot_id = ANY(%s)", (list(robot_ids),)
+            "SELECT robot_id, ts, payload_kg FROM robot_latest WHERE robot_id = ANY(%s::text[])",
+            (text_array(robot_ids),),
         ).fetchall()
         return {str(r): (t, p) for r, t, p in rows}  # type: ignore[misc]
 

@@ -20,10 +20,8 @@ import numpy as np
 import orjson
 
 from gateway.mqtt.wire import (
-    ID_PATTERN,
     INTEGER_BOUNDS,
     MAX_SAMPLES,
-    TS_PATTERN,
     FrameIn,
     ImuIn,
     LiftIn,
@@ -47,7 +45,7 @@ from services.model import (
 )
 
 __all__ = [
-    "ID_PATTERN", "MAX_FUTURE", "MAX_PAST", "MAX_SAMPLES", "REASONS", "TS_PATTERN", "decode_frame",
+    "MAX_FUTURE", "MAX_PAST", "MAX_SAMPLES", "REASONS", "decode_frame",
     "decode_robot_state", "decode_status",
 ]  # fmt: skip
 

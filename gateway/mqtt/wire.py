@@ -15,7 +15,6 @@ from msgspec import Meta, Struct
 
 # The schemas' patterns are ECMA-262, where "$" ends the string; msgspec runs Python's re.search, where "$"
 # also matches before a final newline ("wear-1\n"): \A and \Z say what the schemas mean.
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _ID = r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z"
 # The JSON Schema's RFC 3339 profile: upper-case T and Z, no space, no bare epoch numbers in strings.
 TS_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})"
