@@ -62,6 +62,7 @@ class Housekeeper(threading.Thread):
         self.clock = clock
         self.stopping = threading.Event()
         self.tz = ZoneInfo(settings.site_timezone)
+        self._slowdown_m = signals_queries.slowdown_distances_m()  # per robot kind, for the near-miss roll-up
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._delivering = False
 
@@ -73,7 +74,7 @@ class Housekeeper(threading.Thread):
                 self.every_second(conn)
                 if time.monotonic() >= next_slow:
                     ledger_store.refresh_heat_strain(conn, self.tz)
-                    robot_days.refresh_all(conn, self.tz, signals_queries.slowdown_distances_m())  # near misses
+                    robot_days.refresh_all(conn, self.tz, self._slowdown_m)  # near misses
                     self._timings(conn)
                     next_slow = time.monotonic() + self.settings.heat_strain_interval_s
             except psycopg.OperationalError as exc:

@@ -11,12 +11,13 @@ survive the raw retention.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
 
+from services.exposure.today import local_day_bounds
 from services.signals.robot_onsets import Episode, Onsets, PersonFlags, continue_onsets, count_onsets, person_flags
 
 Conn = psycopg.Connection[Any]
@@ -82,7 +83,8 @@ def refresh(conn: Conn, tz: tzinfo, distances_m: Mapping[str, float], limit: int
         dirty = conn.execute(_DIRTY, (limit,)).fetchall()
         for row in dirty:
             robot_id, day, kind = row[0], row[1], row[-1]
-            computed = _compute(conn, row, _day_bounds(day, tz), distances_m.get(f"{kind}_m", distances_m["robot_m"]))
+            slowdown_m = distances_m.get(f"{kind}_m", distances_m["robot_m"])
+            computed = _compute(conn, row, local_day_bounds(day, tz), slowdown_m)
             if computed is None:  # a day the backfill guessed, or whose states were deleted: nothing to count
                 conn.execute("DELETE FROM robot_days WHERE robot_id = %s AND day = %s", (robot_id, day))
                 continue
@@ -128,7 +130,3 @@ def _flags(state: tuple[Any, ...], slowdown_m: float) -> tuple[datetime, PersonF
     ts, protective_stop, nearest_human_m = state
     return ts, person_flags(protective_stop, None if nearest_human_m is None else float(nearest_human_m), slowdown_m)
 
-
-def _day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(), tz)
-    return start.astimezone(UTC), datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
