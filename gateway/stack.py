@@ -170,8 +170,6 @@ class Stack:
         self.server: uvicorn.Server | None = None
         self.server_thread: threading.Thread | None = None
         self.simulator: subprocess.Popen[bytes] | None = None
-        self.history_thread: threading.Thread | None = None
-        self.history_loaded = threading.Event()
         self.endpoints: dict[str, Any] = {}
 
     def start(self) -> dict[str, Any]:
@@ -240,9 +238,8 @@ class Stack:
         args = simulator_namespace(self.options.simulator_args)
         if args.history_days <= 0:
             return
-        self.history_thread = threading.Thread(target=self._load_history, args=(settings, args),
-                                               name="vigie-demo-history", daemon=True)  # fmt: skip
-        self.history_thread.start()
+        threading.Thread(target=self._load_history, args=(settings, args), name="vigie-demo-history",
+                         daemon=True).start()  # fmt: skip
 
     def _load_history(self, settings: Settings, args: argparse.Namespace) -> None:
         from simulations import cli as sim_cli
@@ -269,7 +266,6 @@ class Stack:
         except (SeedError, ValueError, KeyError, httpx.HTTPError, psycopg.Error) as exc:
             print(f"vigie up: the signals' history could not be loaded: {exc}", file=sys.stderr, flush=True)
             return
-        self.history_loaded.set()
         print(f"Signals history loaded: {len(sc.history_days)} simulated days ({report.agent_days} agent-days, "
               f"{report.heat_alerts} heat-strain alerts) — see {url}/#/signals", flush=True)  # fmt: skip
 

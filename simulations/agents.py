@@ -101,9 +101,7 @@ class CrewModel:
         self.roster = roster
         self.seed = seed
         self.days = tuple(days)
-        self.weathers = [Weather.for_day(d.start, seed) for d in self.days]
-        self.weather = self.weathers[0]
-        self._weather = WeatherDays(tuple(self.weathers))
+        self._weather = WeatherDays(tuple(Weather.for_day(d.start, seed) for d in self.days))
         self.incidents = incidents
         self.drifts = drifts.for_roster(roster)
         n_agents, n_slots, n_crews = len(roster.agents), len(self.days), len(roster.crews)

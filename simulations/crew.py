@@ -95,7 +95,6 @@ class CrewSimulator:
         self.imu_rate_hz = imu_rate_hz
         day = SimDay(day_index, self.start.astimezone(SITE_TZ).date(), self.start)
         self.model = CrewModel(roster, seed, [day], self.incidents, drifts)
-        self.weather = self.model.weather
         areas = [roster.crew(a.crew_id).area for a in roster.agents]
         self._lat0 = np.array([area.lat for area in areas])
         self._lon0 = np.array([area.lon for area in areas])

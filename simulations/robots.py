@@ -57,7 +57,7 @@ class _ClosePasses:
     # The robot's stop and slow-down episodes as the gateway counts them (services/signals/robot_onsets.py).
     stop: Episode = field(default_factory=Episode)
     slow: Episode = field(default_factory=Episode)
-    due_s: list[float] | None = None
+    due_s: list[float] = field(default_factory=list)
 
 
 class RobotSimulator:
@@ -123,7 +123,7 @@ class RobotSimulator:
         for slot, day in enumerate(self.days):
             for r, extra in enumerate(self.drifts.extra_near_misses(day.index).tolist()):
                 if extra > 0 and not self._exo[slot * n_robots + r]:
-                    self._close[slot * n_robots + r] = _ClosePasses(extra, due_s=[])
+                    self._close[slot * n_robots + r] = _ClosePasses(extra)
 
     @staticmethod
     def _mower_xy(mowed_m: F64) -> F64:
@@ -176,7 +176,7 @@ class RobotSimulator:
         pass inside the protective distance 5-20 s later, once both episodes are over (so that the pass is a near
         miss of its own, not part of another); a pass brings no pass."""
         nearest, stop_m = float(self.nearest_human_m[i]), float(self._stop_m[i])
-        if not math.isfinite(nearest) or passes.due_s is None:
+        if not math.isfinite(nearest):
             return
         stop = nearest < stop_m
         slow = not stop and nearest < slowdown_zone_m(stop_m)  # as the gateway counts a slow-down

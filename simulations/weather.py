@@ -36,17 +36,6 @@ class Weather:
     def _hour_utc(self, t_s: float) -> float:
         return (self.start.hour + self.start.minute / 60 + self.start.second / 3600 + t_s / 3600) % 24
 
-    def temp_c(self, t_s: float) -> float:
-        return float(WeatherDays((self,)).temp_c(t_s)[0])
-
-    def rh_pct(self, t_s: float) -> float:
-        """Relative humidity falls as the air warms over the day (constant dew point, roughly)."""
-        return float(WeatherDays((self,)).rh_pct(t_s)[0])
-
-    def radiant_c(self, t_s: float) -> float:
-        """Extra globe-thermometer temperature from sunshine: zero at night, up to ~10 °C at clear noon."""
-        return float(WeatherDays((self,)).radiant_c(t_s)[0])
-
 
 class WeatherDays:
     """Several days' weather at once (one value per day for second ``t_s`` of each day's shift), as arrays."""
@@ -64,10 +53,12 @@ class WeatherDays:
         return np.asarray(self.mean_temp_c + DIURNAL_AMPLITUDE_C * np.cos(phase), dtype=np.float64)
 
     def rh_pct(self, t_s: float) -> np.ndarray[tuple[int], np.dtype[np.float64]]:
+        """Relative humidity falls as the air warms over the day (constant dew point, roughly)."""
         rh = 70.0 - 3.5 * (self.temp_c(t_s) - self.mean_temp_c) + 15 * self.cloud
         return np.asarray(np.clip(rh, 25.0, 95.0), dtype=np.float64)
 
     def radiant_c(self, t_s: float) -> np.ndarray[tuple[int], np.dtype[np.float64]]:
+        """Extra globe-thermometer temperature from sunshine: zero at night, up to ~10 °C at clear noon."""
         sun = np.cos(2 * math.pi * (self._hour_utc(t_s) - 12.0) / 24)
         return np.asarray(np.maximum(0.0, sun) * 10.0 * (1.0 - self.cloud), dtype=np.float64)
 
