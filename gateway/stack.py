@@ -250,8 +250,7 @@ class Stack:
         url, token = self.endpoints["http_url"], self.endpoints["admin_token"]
         try:
             now = datetime.now(UTC)
-            duration_s = None if args.duration <= 0 else int(args.duration)
-            sc = scenario.build(args, now, args.start or sim_cli.default_start(now, duration_s, args.speedup))
+            sc = scenario.build(args, now, sim_cli.run_window(args, now)[1])
             if not sc.history_days:
                 return
             seed_roster(url, sc.roster, valid_from=sc.history_days[0].start, token=token)

@@ -177,11 +177,17 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+def run_window(args: argparse.Namespace, now: datetime) -> tuple[int | None, datetime]:
+    """(duration in whole seconds or None for endless, first instant) of a run of these flags started at ``now``:
+    the simulator's and, for the history it writes before, ``vigie up``'s (``scenario.build`` needs both to agree)."""
+    duration_s = None if args.duration <= 0 else math.ceil(args.duration)
+    return duration_s, utc_second(args.start or default_start(now, duration_s, args.speedup))
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``vigie simulate``; returns the process exit status."""
-    duration_s = None if args.duration <= 0 else math.ceil(args.duration)
     now = datetime.now(UTC)
-    start = utc_second(args.start or default_start(now, duration_s, args.speedup))
+    duration_s, start = run_window(args, now)
     try:
         sc = scenario.build(args, now, start)
         scripted = incidents.resolve(sc.roster, args.sos, args.fall)
