@@ -149,7 +149,10 @@ def test_the_heat_strain_refresh_records_the_days_heart_rate_features_and_minute
             frames.append(frame("wear-h1", 6 * m + k, start + timedelta(minutes=m, seconds=10 * k), **extra))
     pub = Publisher(broker.host, broker.port)
     day = start.date()
-    with running_gateway(broker.url, database_url, heat_strain_interval_s=3600.0) as gateway:
+    # The housekeeper stays out of this test (its first pass after 60 s): a refresh of its own could clear the
+    # day's mark between the lift frame below and the check that the frame set it.
+    with running_gateway(broker.url, database_url, heat_strain_interval_s=3600.0,
+                         housekeeping_interval_s=60.0) as gateway:  # fmt: skip
         register(gateway, "wear-h1", "agent-h1")
         for f in frames:
             pub.frame(f)
@@ -165,7 +168,9 @@ def test_the_heat_strain_refresh_records_the_days_heart_rate_features_and_minute
         got = wait_until(refreshed, 5)
         # A frame with a lift and no heart rate changes the minute tier too: the day is to be refreshed again.
         pub.frame(frame("wear-h1", 10_000, start + timedelta(minutes=85), lift={"count": 1, "load_kg": 20.0}))
-        wait_until(lambda: physiology_row(database_url, "agent-h1", day)["psi_dirty"], 5)
+        wait_until(lambda: stored(database_url, "wear-h1") == len(frames) + 1, 15, message="the lift frame stored")
+        # Stored in the same transaction as its ledger increment: the mark is there as soon as the frame is.
+        assert physiology_row(database_url, "agent-h1", day)["psi_dirty"]
     pub.close()
     strain = ledger.heat_strain_for_day([(start + timedelta(minutes=m), bpm) for m, bpm in hr.items()])
     assert got["hr_rest_bpm"] == pytest.approx(60.0)
