@@ -19,20 +19,17 @@ import psycopg
 from gateway.db import alerts_store
 from gateway.db.alerts_store import ToRaise
 from gateway.db.ingest_store import RobotReceived, StatusChange
+from gateway.db.rule_settings import RuleSettings
 from gateway.settings import Settings
 from services.alerts import Alert, AlertDraft
 from services.detection import (
     Cancel,
     Clear,
-    ConfigResolver,
     Confirm,
     DetectionEngine,
-    InvalidRuleConfig,
     Outcome,
     Raise,
-    RuleConfig,
 )
-from services.detection.config import with_overrides
 from services.detection.engine import FrameInput
 from services.incidents import PAUSE_RULES, RobotPosition, nearest_robot
 from services.model import Received
@@ -91,37 +88,6 @@ class RobotLinker:
         for row in rows:
             row["ts"] = row["ts"].isoformat()
         return rows
-
-
-class RuleSettings:
-    """Thresholds per site with per-crew overrides, read from ``rule_overrides`` (and refreshed)."""
-
-    def __init__(self) -> None:
-        self._resolvers: dict[str, ConfigResolver] = {"paris": ConfigResolver()}
-        self._crew_site: dict[str, str] = {}
-        self.loaded_at = 0.0
-
-    def load(self, conn: psycopg.Connection[Any]) -> None:
-        rows = conn.execute("SELECT scope_type, scope_id, overrides FROM rule_overrides").fetchall()
-        crews = conn.execute("SELECT crew_id, site_id FROM crews").fetchall()
-        sites = {str(i): dict(o) for t, i, o in rows if t == "site"}
-        crew_overrides = {str(i): dict(o) for t, i, o in rows if t == "crew"}
-        self._crew_site = {str(c): str(s) for c, s in crews}
-        resolvers: dict[str, ConfigResolver] = {}
-        for site_id in {*self._crew_site.values(), *sites, "paris"}:
-            try:
-                base = with_overrides(RuleConfig(), sites.get(site_id, {}))
-                mine = {c: o for c, o in crew_overrides.items() if self._crew_site.get(c) == site_id}
-                resolvers[site_id] = ConfigResolver(base, mine)
-            except InvalidRuleConfig as exc:  # validated by the API; a hand-edited row must not stop ingest
-                log.error("ignoring invalid rule settings of site %s: %s", site_id, exc)
-                resolvers[site_id] = ConfigResolver()
-        self._resolvers = resolvers
-        self.loaded_at = time.monotonic()
-
-    def config_for(self, crew_id: str | None) -> RuleConfig:
-        site = self._crew_site.get(crew_id or "", "paris")
-        return self._resolvers.get(site, self._resolvers["paris"]).config_for(crew_id)
 
 
 class Alerting:

@@ -26,6 +26,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from gateway.db import ledger_store, robot_days, signals_queries
+from gateway.db.rule_settings import RuleSettings
 from gateway.settings import Settings
 from services.exposure.handling import HandlingDay
 from services.exposure.noise import NoiseDose
@@ -77,7 +78,9 @@ def load(settings: Settings, history: History) -> LoadReport:
         while ledger_store.refresh_heat_strain(conn, tz):  # the housekeeper's pass, on these days now
             pass
         # The robots' near misses per day, as the housekeeper computes them from live states (the signals read these).
-        robot_days.refresh_all(conn, tz, signals_queries.slowdown_distances_m())
+        rules = RuleSettings()
+        rules.load(conn)
+        robot_days.refresh_all(conn, tz, rules.config_for)
     report = LoadReport(len(history.agents), minutes, len(history.heat_alerts), len(history.robot_states))
     log.info("demo history: %d agent-days, %d minutes, %d heat-strain alerts, %d robot states",
              report.agent_days, report.minutes, report.heat_alerts, report.robot_states)  # fmt: skip

@@ -22,7 +22,8 @@ import psycopg
 from prometheus_client import Counter, Gauge
 
 from gateway import metrics
-from gateway.db import escalation_store, ledger_store, retention, robot_days, signals_queries
+from gateway.db import escalation_store, ledger_store, retention, robot_days
+from gateway.db.rule_settings import RuleSettings
 from gateway.settings import Settings
 from services.retention import RetentionPlan
 
@@ -62,7 +63,7 @@ class Housekeeper(threading.Thread):
         self.clock = clock
         self.stopping = threading.Event()
         self.tz = ZoneInfo(settings.site_timezone)
-        self._slowdown_m = signals_queries.slowdown_distances_m()  # per robot kind, for the near-miss roll-up
+        self._rules = RuleSettings()  # the sites' and crews' separation distances, for the near-miss roll-up
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._delivering = False
 
@@ -74,7 +75,9 @@ class Housekeeper(threading.Thread):
                 self.every_second(conn)
                 if time.monotonic() >= next_slow:
                     ledger_store.refresh_heat_strain(conn, self.tz)
-                    robot_days.refresh_all(conn, self.tz, self._slowdown_m)  # near misses
+                    self._rules.load(conn)  # as the live rules read them: overrides edited since apply from now on
+                    conn.commit()
+                    robot_days.refresh_all(conn, self.tz, self._rules.config_for)  # near misses
                     self._timings(conn)
                     next_slow = time.monotonic() + self.settings.heat_strain_interval_s
             except psycopg.OperationalError as exc:

@@ -10,17 +10,29 @@ survive the raw retention.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
 
+from services.detection import RuleConfig
 from services.exposure.today import local_day_bounds
-from services.signals.robot_onsets import Episode, Onsets, PersonFlags, continue_onsets, count_onsets, person_flags
+from services.signals.robot_onsets import (
+    Episode,
+    Onsets,
+    PersonFlags,
+    continue_onsets,
+    count_onsets,
+    person_flags,
+    slowdown_zone_m,
+)
 
 Conn = psycopg.Connection[Any]
+# The rules in force for a crew (``gateway.db.rule_settings.RuleSettings.config_for``): a robot's near misses are
+# judged at its crew's separation distance, the one its protective-stop alerts are judged at.
+ConfigFor = Callable[[str | None], RuleConfig]
 
 # The states of the hour before midnight decide whether the day's first state is an onset (an episode under way
 # or cleared too recently); a robot silent for longer than this before midnight starts its day afresh (a stop
@@ -46,7 +58,7 @@ _MARK_STORED = (
 )
 _DIRTY = (
     "SELECT d.robot_id, d.day, d.first_ts, d.last_ts, d.protective_stops, d.slowdowns, d.last_stop, d.last_slow,"
-    " d.stop_clear_since, d.slow_clear_since, d.dirty_from, d.computed_at, r.kind"
+    " d.stop_clear_since, d.slow_clear_since, d.dirty_from, d.computed_at, r.kind, r.crew_id"
     " FROM robot_days d LEFT JOIN robots r USING (robot_id)"
     " WHERE d.dirty ORDER BY d.day, d.robot_id LIMIT %s FOR UPDATE OF d SKIP LOCKED"
 )
@@ -72,18 +84,19 @@ def mark_stored(conn: Conn, tz: ZoneInfo, t0: datetime, t1: datetime, robot_ids:
     return conn.execute(_MARK_STORED, params).rowcount
 
 
-def refresh(conn: Conn, tz: tzinfo, distances_m: Mapping[str, float], limit: int = 500) -> int:
+def refresh(conn: Conn, tz: tzinfo, config_for: ConfigFor, limit: int = 500) -> int:
     """Compute up to ``limit`` marked robot-days in one transaction; returns how many were taken.
 
-    ``distances_m``: the slow-down zone per kind (``signals_queries.slowdown_distances_m``: ``follower_m``,
-    ``mower_m``, ``robot_m`` for any other kind). Rows locked by an ingest batch marking them are skipped: that
-    batch's states are not committed yet, and the row stays marked for the next pass.
+    A robot counts as slowed for a person inside the slow-down zone (``robot_onsets.slowdown_zone_m``) of the
+    separation distance its kind has under its crew's rules (``config_for``). Rows locked by an ingest batch
+    marking them are skipped: that batch's states are not committed yet, and the row stays marked for the next
+    pass. A change of the rules applies to the days computed after it; days already counted keep their count.
     """
     with conn.transaction():
         dirty = conn.execute(_DIRTY, (limit,)).fetchall()
         for row in dirty:
-            robot_id, day, kind = row[0], row[1], row[-1]
-            slowdown_m = distances_m.get(f"{kind}_m", distances_m["robot_m"])
+            robot_id, day, kind, crew_id = row[0], row[1], row[-2], row[-1]
+            slowdown_m = slowdown_zone_m(config_for(crew_id).separation_m(kind or "robot"))
             computed = _compute(conn, row, local_day_bounds(day, tz), slowdown_m)
             if computed is None:  # a day the backfill guessed, or whose states were deleted: nothing to count
                 conn.execute("DELETE FROM robot_days WHERE robot_id = %s AND day = %s", (robot_id, day))
@@ -116,10 +129,10 @@ def _compute(conn: Conn, row: tuple[Any, ...], bounds: tuple[datetime, datetime]
     return first_ts, later[-1][0] if later else last_ts, onsets
 
 
-def refresh_all(conn: Conn, tz: tzinfo, distances_m: Mapping[str, float], limit: int = 500) -> int:
+def refresh_all(conn: Conn, tz: tzinfo, config_for: ConfigFor, limit: int = 500) -> int:
     """``refresh`` until a pass takes fewer than ``limit`` rows; returns the robot-days computed."""
     total = 0
-    while (taken := refresh(conn, tz, distances_m, limit)) > 0:
+    while (taken := refresh(conn, tz, config_for, limit)) > 0:
         total += taken
         if taken < limit:
             break

@@ -3,8 +3,8 @@
 The roll-up must count what the signals used to count from raw robot states (the former query is kept here as
 the reference: with states a minute apart, the hysteresis of migration 0013 changes nothing), count a state
 flickering at a zone's edge as one near miss and carry an unfinished clear spell from one batch to the next,
-survive the raw retention, count on incrementally, recount a day a late state changed, and be
-marked by the ingest on the site's local day.
+survive the raw retention, count on incrementally, recount a day a late state changed, be
+marked by the ingest on the site's local day, and judge a robot at its crew's separation distance.
 """
 
 from __future__ import annotations
@@ -17,12 +17,16 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from gateway.db import migrations, retention, robot_days, signals_queries
 from gateway.db.ingest_store import IngestStore, RobotReceived
+from gateway.db.rule_settings import RuleSettings
 from gateway.db.signals_queries import Scope
+from services.detection import RuleConfig
 from services.model import RobotState
 from services.retention import plan_retention
+from services.signals.robot_onsets import slowdown_zone_m
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +36,14 @@ FIRST = date(2026, 5, 1)
 DAYS = [FIRST + timedelta(days=i) for i in range(45)]
 AFTER = DAYS[-1] + timedelta(days=1)  # the last night shift ends then
 DAY_ROBOT, NIGHT_ROBOT = "rd-follower", "rd-mower"  # 07:00–15:00, and 22:00–02:00 across midnight
-DISTANCES_M = signals_queries.slowdown_distances_m()
+# The slow-down zone per kind under the default rules (the reference query's parameters), and those rules for
+# every crew: what the housekeeper's ``RuleSettings`` resolves when no site or crew overrides them.
+DISTANCES_M = {f"{kind}_m": slowdown_zone_m(RuleConfig().separation_m(kind)) for kind in ("follower", "mower", "robot")}
+
+
+def default_rules(crew_id: str | None) -> RuleConfig:
+    return RuleConfig()
+
 
 # The signals' former query over raw states (gateway/db/signals_queries.py before migration 0012): the reference.
 REFERENCE = """
@@ -134,8 +145,8 @@ def test_robot_days_count_what_the_raw_states_did_and_outlive_the_raw_retention(
         reference = _reference(conn)
         assert robot_days.mark_stored(conn, PARIS, *signals_queries.utc_bounds(DAYS[0], AFTER, PARIS)) == 91
         conn.commit()
-        assert robot_days.refresh_all(conn, PARIS, DISTANCES_M, limit=20) == 91
-        assert robot_days.refresh(conn, PARIS, DISTANCES_M) == 0  # nothing left marked
+        assert robot_days.refresh_all(conn, PARIS, default_rules, limit=20) == 91
+        assert robot_days.refresh(conn, PARIS, default_rules) == 0  # nothing left marked
         assert _rolled_up(conn) == reference
         assert sum(stops for _, stops, _ in reference.values()) > 100 and len(reference) == 91
 
@@ -171,20 +182,20 @@ def test_counting_on_over_two_batches_equals_recounting_the_whole_day(database_u
         t0, t1 = signals_queries.utc_bounds(day, day, PARIS)
         robot_days.mark_stored(conn, PARIS, t0, t1)
         conn.commit()
-        assert robot_days.refresh_all(conn, PARIS, DISTANCES_M) == 2
+        assert robot_days.refresh_all(conn, PARIS, default_rules) == 2
         # Twin b's first batch is erased: only counting on from the stored flags can still give the whole day.
         conn.execute("DELETE FROM robot_states WHERE robot_id = 'rd-twin-b'")
         for robot in twins:
             _copy(conn, [(r[0], robot, *r[2:]) for r in states[split:]])
         robot_days.mark_stored(conn, PARIS, states[split][0], t1)
         conn.commit()
-        assert robot_days.refresh_all(conn, PARIS, DISTANCES_M) == 2
+        assert robot_days.refresh_all(conn, PARIS, default_rules) == 2
         counted_on = _row(conn, "rd-twin-a", day)
         assert _row(conn, "rd-twin-b", day) == counted_on
 
         conn.execute("UPDATE robot_days SET dirty = true, computed_at = NULL WHERE robot_id = 'rd-twin-a'")
         conn.commit()
-        assert robot_days.refresh_all(conn, PARIS, DISTANCES_M) == 1
+        assert robot_days.refresh_all(conn, PARIS, default_rules) == 1
         assert _row(conn, "rd-twin-a", day) == counted_on
         assert counted_on is not None and counted_on[2] >= 3 and counted_on[6] is False
         assert counted_on[:2] == (states[0][0], states[-1][0])
@@ -215,7 +226,7 @@ def test_a_flicker_at_the_zones_edge_is_one_near_miss_even_when_a_batch_ends_in_
         t0, t1 = signals_queries.utc_bounds(day, day, PARIS)
         robot_days.mark_stored(conn, PARIS, t0, t1)
         conn.commit()
-        robot_days.refresh_all(conn, PARIS, DISTANCES_M)
+        robot_days.refresh_all(conn, PARIS, default_rules)
         first = _row(conn, "rd-flicker-b", day)
         assert first is not None and first[2:6] == (0, 1, False, True)  # a slow-down under way, the person away
         conn.execute("DELETE FROM robot_states WHERE robot_id = 'rd-flicker-b'")  # only the stored episode is left
@@ -223,12 +234,12 @@ def test_a_flicker_at_the_zones_edge_is_one_near_miss_even_when_a_batch_ends_in_
             _copy(conn, [(r[0], robot, *r[2:]) for r in states[split:]])
         robot_days.mark_stored(conn, PARIS, states[split][0], t1)
         conn.commit()
-        robot_days.refresh_all(conn, PARIS, DISTANCES_M)
+        robot_days.refresh_all(conn, PARIS, default_rules)
         assert _row(conn, "rd-flicker-a", day) == _row(conn, "rd-flicker-b", day)
         assert _row(conn, "rd-flicker-a", day)[2:4] == (0, 2)  # type: ignore[index]
         conn.execute("UPDATE robot_days SET dirty = true, computed_at = NULL WHERE robot_id = 'rd-flicker-a'")
         conn.commit()
-        robot_days.refresh_all(conn, PARIS, DISTANCES_M)
+        robot_days.refresh_all(conn, PARIS, default_rules)
         assert _row(conn, "rd-flicker-a", day)[2:4] == (0, 2)  # type: ignore[index]
 
 
@@ -249,7 +260,7 @@ def test_a_late_state_of_a_computed_day_recounts_the_whole_day(database_url: str
                            else None) for m in range(121)]  # fmt: skip
         assert store.insert_robot_states(shift) == 121
         store.commit()
-        robot_days.refresh_all(conn, PARIS, DISTANCES_M)
+        robot_days.refresh_all(conn, PARIS, default_rules)
         assert _row(conn, robot, day)[2:4] == (1, 0)  # type: ignore[index]
 
         # A state delayed in a robot's buffer: a stop for a person at 07:30:30, between two clear states.
@@ -258,7 +269,7 @@ def test_a_late_state_of_a_computed_day_recounts_the_whole_day(database_url: str
         store.commit()
         marked = _row(conn, robot, day)
         assert marked is not None and marked[6] is True
-        robot_days.refresh_all(conn, PARIS, DISTANCES_M)
+        robot_days.refresh_all(conn, PARIS, default_rules)
         assert _row(conn, robot, day) == (shift[0].state.ts, shift[-1].state.ts, 2, 0, False, False, False)
         assert _rolled_up(conn) == _reference(conn)
 
@@ -272,7 +283,7 @@ def test_the_ingest_marks_the_local_day_of_its_states_and_not_a_duplicate(databa
         store.commit()
         rows = conn.execute("SELECT day, dirty, dirty_from FROM robot_days WHERE robot_id = %s", (robot,)).fetchall()
         assert rows == [(date(2026, 7, 2), True, late_evening)]
-        robot_days.refresh_all(conn, PARIS, DISTANCES_M)
+        robot_days.refresh_all(conn, PARIS, default_rules)
         assert store.insert_robot_states([_received(robot, 1, late_evening, False, None)]) == 0  # redelivered
         store.commit()
         assert _row(conn, robot, date(2026, 7, 2)) == (late_evening, late_evening, 0, 0, False, False, False)
@@ -295,6 +306,31 @@ def test_migration_0013_recounts_only_the_days_whose_raw_states_are_all_still_st
         marked = conn.execute("SELECT day FROM robot_days WHERE dirty AND computed_at IS NULL ORDER BY day").fetchall()
         # The oldest stored day may be partial, and the one after is kept too (a UTC date against a local day).
         assert [row[0] for row in marked] == days[5:]
-        robot_days.refresh_all(conn, PARIS, DISTANCES_M)
+        robot_days.refresh_all(conn, PARIS, default_rules)
         counts = dict(conn.execute("SELECT day, slowdowns FROM robot_days WHERE robot_id = %s", (robot,)).fetchall())
         assert counts == {**{day: 9 for day in days[:5]}, days[5]: 0}
+
+
+def test_a_robot_is_judged_at_its_crews_separation_distance_as_its_alerts_are(database_url: str):
+    """A crew whose followers keep 1 m from people (an override, 2 m slow-down zone): a person 1.5 m from its
+    robot slows it; the same reading is clear for a robot of a crew under the site's 0.5 m (1 m zone)."""
+    day, start = DAYS[9], _local(DAYS[9], 9)
+    careful, default = "crew-rd-careful", "crew-rd-default"
+    readings_m = [3.0] * 10 + [1.5] * 10 + [3.0] * 10  # one approach to 1.5 m, one state a second
+    with psycopg.connect(database_url) as conn:
+        for crew in (careful, default):
+            conn.execute("INSERT INTO crews (crew_id, site_id, name) VALUES (%s, 'paris', 'Robots')", (crew,))
+            conn.execute("INSERT INTO robots (robot_id, kind, crew_id) VALUES (%s, 'follower', %s)",
+                         (f"rd-{crew}", crew))  # fmt: skip
+            _copy(conn, [(start + timedelta(seconds=k), f"rd-{crew}", k, start, "follower", False, m)
+                         for k, m in enumerate(readings_m)])  # fmt: skip
+        conn.execute("INSERT INTO rule_overrides (scope_type, scope_id, overrides) VALUES ('crew', %s, %s)",
+                     (careful, Jsonb({"follower_separation_m": 1.0})))  # fmt: skip
+        t0, t1 = signals_queries.utc_bounds(day, day, PARIS)
+        robot_days.mark_stored(conn, PARIS, t0, t1)
+        conn.commit()
+        rules = RuleSettings()
+        rules.load(conn)
+        assert robot_days.refresh_all(conn, PARIS, rules.config_for) == 2
+        assert _row(conn, f"rd-{careful}", day)[2:4] == (0, 1)  # type: ignore[index]
+        assert _row(conn, f"rd-{default}", day)[2:4] == (0, 0)  # type: ignore[index]

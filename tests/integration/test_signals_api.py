@@ -20,6 +20,7 @@ import pytest
 
 from gateway import cli
 from gateway.db import ledger_store, robot_days, signals_queries
+from gateway.db.rule_settings import RuleSettings
 from gateway.db.signals_queries import Scope
 from gateway.runtime.mosquitto import MosquittoBroker
 from services.access import Principal, Role, pseudonym
@@ -88,7 +89,9 @@ def seed(database_url: str) -> None:
                                      "nearest_human_m"), robot_states(rng))  # fmt: skip
         # Copied, not ingested: mark their robot-days and run the housekeeper's roll-up (gateway/db/robot_days).
         robot_days.mark_stored(conn, PARIS, *signals_queries.utc_bounds(FIRST, LAST, PARIS))
-        robot_days.refresh_all(conn, PARIS, signals_queries.slowdown_distances_m())
+        rules = RuleSettings()  # the site's rules, as the housekeeper reads them
+        rules.load(conn)
+        robot_days.refresh_all(conn, PARIS, rules.config_for)
 
 
 def robot_states(rng: random.Random) -> list[tuple[Any, ...]]:
