@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+
+# Each wait's timeout is what the condition needs on a quiet machine; CI shares two cores between the broker, the
+# database, the gateway, a browser and the test, so every wait is given this factor more. A wait ends as soon as its
+# condition holds: the slack lengthens only a failing test, and a test never passes because of it.
+WAIT_SLACK = float(os.environ.get("VIGIE_TEST_WAIT_SLACK", "3"))
 
 
 def wait_until(
@@ -18,8 +24,9 @@ def wait_until(
     """Poll `predicate` until it returns something truthy and return that value.
 
     A bounded wait instead of a sleep: fast when the condition comes true early, and a clear
-    AssertionError (not a hang) when it never does.
+    AssertionError (not a hang) when it never does. ``timeout_s`` is scaled by ``WAIT_SLACK``.
     """
+    timeout_s *= WAIT_SLACK
     deadline = time.monotonic() + timeout_s
     while True:
         value = predicate()
