@@ -11,7 +11,7 @@ What is kept, for how long and why: docs/privacy.md; ``gateway/db/retention.py``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 # CNIL: « deux mois » at most. Two calendar months are at most 62 days (July + August, December + January).
 LOCATION_MAX_DAYS = 62
@@ -30,7 +30,9 @@ class RetentionPlan:
     position (frames and the live board's latest fix). ``unassigned_location_before``: positions of frames
     and latest fixes that belong to no shift. ``hr_minutes_before``: the per-minute heart-rate ledger,
     deleted by whole local days (see ``plan_retention``). ``minutes_before``: the per-minute roll-ups
-    (``frame_minutes``), by whole chunks as the raw tables. ``dead_letters_before``: rejected messages.
+    (``frame_minutes``), by whole chunks as the raw tables. ``robot_days_before``: the first local day (site
+    zone) whose robots' near-miss roll-up (``robot_days``) is kept: the days before it end before
+    ``minutes_before``. ``dead_letters_before``: rejected messages.
     """
 
     at: datetime
@@ -39,6 +41,7 @@ class RetentionPlan:
     unassigned_location_before: datetime
     hr_minutes_before: datetime
     minutes_before: datetime
+    robot_days_before: date
     dead_letters_before: datetime
 
 
@@ -73,13 +76,16 @@ def plan_retention(now: datetime, *, raw_days: int, location_days: int, dead_let
     at = now.astimezone(UTC)
     raw_before = at - timedelta(days=raw_days)
     location_before = at - timedelta(days=location_days)
+    minutes_before = min(at - timedelta(days=minute_days), raw_before)
     return RetentionPlan(
         at=at,
         raw_before=raw_before,
         location_before=location_before,
         unassigned_location_before=max(at - timedelta(seconds=unassigned_location_s), location_before),
         hr_minutes_before=local_midnight(raw_before - timedelta(days=1), site_tz),
-        minutes_before=min(at - timedelta(days=minute_days), raw_before),
+        minutes_before=minutes_before,
+        # A local day D ends at D + 1's midnight, at or before the cut-off exactly when D + 1 ≤ the cut-off's date.
+        robot_days_before=minutes_before.astimezone(site_tz).date(),
         dead_letters_before=at - timedelta(days=dead_letter_days),
     )
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -58,13 +58,11 @@ _HR_MINUTES = (
     " WHERE h.agent_id = o.agent_id AND h.minute = o.minute",
     "SELECT count(*) FROM hr_minutes WHERE minute < %s",
 )
-# robot_days holds local days of an unknown zone here: a local day D lies within [D−1 10:00, D+1 14:00] UTC for
-# any zone, so it is wholly before the cut-off when D + 2 ≤ the cut-off's UTC date.
+# robot_days holds the site's local days: those before the plan's first kept day (``robot_days_before``).
 _ROBOT_DAYS = (
-    "DELETE FROM robot_days r USING (SELECT robot_id, day FROM robot_days"
-    " WHERE day < (%s::timestamptz AT TIME ZONE 'UTC')::date - 1 LIMIT %s) o"
+    "DELETE FROM robot_days r USING (SELECT robot_id, day FROM robot_days WHERE day < %s::date LIMIT %s) o"
     " WHERE r.robot_id = o.robot_id AND r.day = o.day",
-    "SELECT count(*) FROM robot_days WHERE day < (%s::timestamptz AT TIME ZONE 'UTC')::date - 1",
+    "SELECT count(*) FROM robot_days WHERE day < %s::date",
 )
 _DEAD_LETTERS = (
     "DELETE FROM dead_letters WHERE id IN"
@@ -152,7 +150,7 @@ class _Pass:
         for table in RAW_TABLES:
             self.chunks[table] = self._drop_chunks(table, plan.raw_before)
         self.chunks[MINUTE_TABLE] = self._drop_chunks(MINUTE_TABLE, plan.minutes_before)
-        self.rows["robot_days_deleted"] = self._delete_batches(_ROBOT_DAYS, plan.minutes_before)
+        self.rows["robot_days_deleted"] = self._delete_batches(_ROBOT_DAYS, plan.robot_days_before)
         # Every position older than the location cut-off, then those of unassigned frames younger than it.
         location_from = since.location_before if since else None
         self.rows["location_erased"] = self._erase_positions(location_from, plan.location_before, False)
@@ -218,8 +216,9 @@ class _Pass:
         self.conn.commit()
         return count
 
-    def _delete_batches(self, statements: tuple[str, str], before: datetime) -> int:
-        """Delete the rows older than ``before`` in batches of ``BATCH_ROWS`` (one transaction each)."""
+    def _delete_batches(self, statements: tuple[str, str], before: date) -> int:
+        """Delete the rows older than ``before`` (an instant, or a local day) in batches of ``BATCH_ROWS`` (one
+        transaction each)."""
         delete, count = statements
         if self.dry_run:
             row = self.conn.execute(count, (before,)).fetchone()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -118,3 +118,21 @@ def test_default_retention_keeps_location_under_two_months() -> None:
     s = Settings(mode="demo")
     assert s.retention_location_days <= LOCATION_MAX_DAYS
     assert (s.retention_raw_days, s.retention_location_days, s.retention_interval_s) == (30, 60, 3600.0)
+
+
+def test_robot_days_go_by_whole_local_days_that_end_before_the_minute_cut_off() -> None:
+    # Cut-off 2025-07-10 10:30 UTC (12:30 in Paris): 9 July ends at 10 July 00:00 CEST = 9 July 22:00 UTC, before it.
+    p = plan_retention(NOW, raw_days=30, location_days=60, dead_letter_days=30, minute_days=370, site_tz=PARIS)
+    assert p.minutes_before == datetime(2025, 7, 10, 10, 30, tzinfo=UTC)
+    assert p.robot_days_before == date(2025, 7, 10)
+    # In Nouméa (UTC+11) the cut-off is already 10 July 21:30: 10 July itself still ends after it.
+    noumea = plan_retention(NOW, raw_days=30, location_days=60, dead_letter_days=30, minute_days=370,
+                            site_tz=ZoneInfo("Pacific/Noumea"))  # fmt: skip
+    assert noumea.robot_days_before == date(2025, 7, 10)
+    # 23:00 UTC on 10 July is 11 July 10:00 in Nouméa: 10 July has ended there, not yet in Los Angeles (16:00).
+    late = NOW.replace(hour=23)
+    east = plan_retention(late, raw_days=30, location_days=60, dead_letter_days=30, minute_days=370,
+                          site_tz=ZoneInfo("Pacific/Noumea"))  # fmt: skip
+    west = plan_retention(late, raw_days=30, location_days=60, dead_letter_days=30, minute_days=370,
+                          site_tz=ZoneInfo("America/Los_Angeles"))  # fmt: skip
+    assert (east.robot_days_before, west.robot_days_before) == (date(2025, 7, 11), date(2025, 7, 10))
