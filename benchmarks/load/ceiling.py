@@ -24,6 +24,8 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
@@ -61,6 +63,19 @@ class Counter:
     def keep_writing(self) -> None:
         while not self.stopping.wait(WRITE_EVERY_S):
             self.write()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """The count written every ``WRITE_EVERY_S`` while the block runs, and once more, final, after it."""
+        writer = threading.Thread(target=self.keep_writing, name="count-writer", daemon=True)
+        writer.start()
+        try:
+            yield
+        finally:
+            self.stopping.set()
+            writer.join(1.0)
+            self.write()
+            log.info("stopped: %d frames received", self.received)
 
 
 def read_count(path: Path) -> int:
@@ -106,16 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     client.on_message = counter.on_message
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    writer = threading.Thread(target=counter.keep_writing, name="count-writer", daemon=True)
-    writer.start()
     props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves __init__ unannotated
     props.SessionExpiryInterval = SESSION_EXPIRY_S
-    client.connect(url.hostname, url.port or 1883, clean_start=False, properties=props)
-    client.loop_forever()
-    counter.stopping.set()
-    writer.join(1.0)
-    counter.write()
-    log.info("stopped: %d frames received", counter.received)
+    with counter.writing():
+        client.connect(url.hostname, url.port or 1883, clean_start=False, properties=props)
+        client.loop_forever()
     return 0
 
 
@@ -146,13 +156,8 @@ def _run_gmqtt(host: str, port: int, args: argparse.Namespace, counter: Counter)
         await stop.wait()
         await client.disconnect()
 
-    writer = threading.Thread(target=counter.keep_writing, name="count-writer", daemon=True)
-    writer.start()
-    asyncio.run(run())
-    counter.stopping.set()
-    writer.join(1.0)
-    counter.write()
-    log.info("stopped: %d frames received", counter.received)
+    with counter.writing():
+        asyncio.run(run())
     return 0
 
 
