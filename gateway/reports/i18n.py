@@ -1,70 +1,26 @@
-"""Language-dependent formatting shared by the reports: numbers, dates, times and short labels (fr, en).
+"""The reports' short labels in French and English, and the language-dependent formatting they share.
 
-Numbers are formatted here rather than through the C locale, which is process-global state.
+The numbers, dates and times are formatted by services/i18n_format.py (the weak signals' sentences write them the
+same way); they are re-exported here for the reports.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Literal
+from services.i18n_format import (
+    LANGS,
+    Lang,
+    check_lang,
+    limit,
+    local_time,
+    long_date,
+    num,
+    period_text,
+    short_date,
+)
 
-from services.exposure.night import PARIS
-
-Lang = Literal["fr", "en"]
-LANGS: tuple[Lang, ...] = ("fr", "en")
-
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def check_lang(lang: str) -> Lang:
-    """``lang`` as a ``Lang``; ValueError for any other value (a report never silently falls back)."""
-    if lang == "fr":
-        return "fr"
-    if lang == "en":
-        return "en"
-    raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
-
-
-def num(value: float | None, digits: int = 1, lang: Lang = "fr", missing: str = "–") -> str:
-    """``value`` with ``digits`` decimals, a decimal comma in French; ``missing`` for None."""
-    if value is None:
-        return missing
-    text = f"{value:.{digits}f}"
-    return text.replace(".", ",") if lang == "fr" else text
-
-
-def limit(value: float, lang: Lang = "fr") -> str:
-    """A threshold constant as short as it reads in the regulation: 80, 2,5, 1,15, 7,5."""
-    text = f"{value:g}"
-    return text.replace(".", ",") if lang == "fr" else text
-
-
-def short_date(day: date, lang: Lang) -> str:
-    """``26/11`` in French, ``26 Nov`` in English (axis labels)."""
-    return f"{day:%d/%m}" if lang == "fr" else f"{day.day} {_MONTHS_EN[day.month - 1]}"
-
-
-def long_date(day: date, lang: Lang) -> str:
-    return f"{day:%d/%m/%Y}" if lang == "fr" else day.isoformat()
-
-
-def local_time(at: datetime, lang: Lang) -> str:
-    """An aware instant in the site's local time (Europe/Paris), with its UTC offset so it is unambiguous."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("generated_at must be timezone-aware")
-    local = at.astimezone(PARIS)
-    offset = local.utcoffset()
-    offset_min = 0 if offset is None else int(offset.total_seconds() // 60)
-    sign = "+" if offset_min >= 0 else "−"
-    hours, minutes = divmod(abs(offset_min), 60)
-    zone = f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
-    return f"{long_date(local.date(), lang)} {local:%H:%M} ({zone})"
-
-
-def period_text(period: tuple[date, date], lang: Lang) -> str:
-    start, end = period
-    return f"{long_date(start, lang)} – {long_date(end, lang)}"
-
+__all__ = [
+    "LANGS", "Lang", "check_lang", "label", "limit", "local_time", "long_date", "num", "period_text", "short_date",
+]  # fmt: skip
 
 _LABELS: dict[str, tuple[str, str]] = {
     "agent": ("Agent", "Agent"),

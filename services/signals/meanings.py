@@ -5,15 +5,15 @@ unit), the effect in robust standard deviations (Poisson ones for counts), wheth
 signal carries (a run of days over an action value, the heat peak hour, the year's night count), then why it
 matters and where to look, with the text it rests on. Vigie is French first (Paris): the French is written for a
 French prevention officer (decimal comma, dd/mm/yyyy dates, the Code du travail's articles), not translated word
-for word; the English is for the English dashboard and reports. Pure: figures in, text out.
+for word; the English is for the English dashboard and reports. Numbers and dates are written as the reports
+write them (services/i18n_format.py). Pure: figures in, text out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import Literal
 
+from services.i18n_format import Lang, long_date, number, percent
 from services.signals.agent import (
     HAV_RISING,
     HAV_RUN,
@@ -29,9 +29,6 @@ from services.signals.agent import (
 )
 from services.signals.groups import CREW_NOISE, HEAT, NEAR_MISSES, SITE_STUMBLES
 from services.signals.model import NightYear, PeakHour, RunOver, Signal, SubjectKind
-
-Lang = Literal["fr", "en"]
-LANGS: tuple[Lang, ...] = ("fr", "en")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +159,7 @@ _UNITS_FR = {
 }
 _COUNTED = frozenset(m.kind for m in (RESTING_HR, WORKING_HR, HR_RECOVERY, HIGH_STRAIN, NOISE_RUN, HAV_RUN, HAV_RISING,
                                       STUMBLES, LIFTS, TONNAGE, HEAT, CREW_NOISE, NEAR_MISSES, SITE_STUMBLES)
-                       if m.counted)
+                       if m.counted)  # fmt: skip
 """Counts tested as rates (services/signals/counts.py): their effect is in standard deviations of one day's rate
 under the Poisson model (at least the metric's floor), not in robust spreads of the baseline days."""
 _WHERE = {
@@ -175,24 +172,6 @@ _WHERE = {
 
 def _pick(lang: Lang, fr: str, en: str) -> str:
     return fr if lang == "fr" else en
-
-
-def number(value: float, digits: int, lang: Lang, *, signed: bool = False) -> str:
-    """``value`` with ``digits`` decimals; a decimal comma in French (62,40), a point in English (62.40)."""
-    if round(value, digits) == 0:
-        value = 0.0  # neither "-0,0" nor "+0,0": no change has no sign
-    text = f"{value:+.{digits}f}" if signed and value else f"{value:.{digits}f}"
-    return text.replace(".", ",") if lang == "fr" else text
-
-
-def day_text(day: date, lang: Lang) -> str:
-    """A local day as the reader writes it: 05/11/2026 in French, 2026-11-05 in English."""
-    return f"{day:%d/%m/%Y}" if lang == "fr" else day.isoformat()
-
-
-def percent(share: float, lang: Lang) -> str:
-    """A share as a whole percentage: "73 %" in French (a space before the sign), "73%" in English."""
-    return number(100.0 * share, 0, lang) + (" %" if lang == "fr" else "%")
 
 
 def _plural(count: float, lang: Lang, fr: tuple[str, str], en: tuple[str, str]) -> str:
@@ -239,9 +218,9 @@ def meaning(signal: Signal, lang: Lang) -> str:
     state = _state(signal, lang)
     if lang == "fr":
         return (f"{label(signal.kind, lang)} : {baseline} en référence, {recent} ces derniers jours "
-                f"({effect} {sd}, {state}){_facts(signal, lang)}. {why}")
+                f"({effect} {sd}, {state}){_facts(signal, lang)}. {why}")  # fmt: skip
     return (f"{label(signal.kind, lang)}: {baseline} at baseline, {recent} recently "
-            f"({effect} {sd}, {state}){_facts(signal, lang)}. {why}")
+            f"({effect} {sd}, {state}){_facts(signal, lang)}. {why}")  # fmt: skip
 
 
 def _state(signal: Signal, lang: Lang) -> str:
@@ -255,16 +234,18 @@ def _facts(signal: Signal, lang: Lang) -> str:
     clauses = []
     run = signal.fact(RunOver)
     if run is not None:
-        start, end = day_text(run.start, lang), day_text(run.end, lang)
+        start, end = long_date(run.start, lang), long_date(run.end, lang)
         clauses.append(_pick(lang, f"{run.days} jours travaillés d'affilée au-dessus de la valeur d'action, "
                                    f"du {start} au {end}",
-                             f"{run.days} worked days in a row over the action value, from {start} to {end}"))
+                             f"{run.days} worked days in a row over the action value, "
+                             f"from {start} to {end}"))  # fmt: skip
     peak = signal.fact(PeakHour)
     if peak is not None:
         after = (peak.hour + 1) % 24
         count = f"{peak.episodes} {_plural(peak.episodes, lang, ('épisode', 'épisodes'), ('episode', 'episodes'))}"
         clauses.append(_pick(lang, f"la plupart des épisodes récents entre {peak.hour} h et {after} h ({count})",
-                             f"most episodes recently between {peak.hour:02d}:00 and {after:02d}:00 ({count})"))
+                             f"most episodes recently between {peak.hour:02d}:00 and {after:02d}:00 "
+                             f"({count})"))  # fmt: skip
     separator = " ; " if lang == "fr" else "; "
     return "".join(separator + clause for clause in clauses)
 
@@ -281,7 +262,7 @@ def _night(signal: Signal, lang: Lang) -> str:
     if lang == "fr":
         return (f"{text.label_fr} : {so_far} {nights} depuis le 1er janvier {year.year}, environ {projected} prévues "
                 f"au 31 décembre, pour un seuil de {year.threshold_nights} nuits (art. D4163-2) ; probabilité de "
-                f"l'atteindre : {chance} ({state}). {text.why_fr}")
+                f"l'atteindre : {chance} ({state}). {text.why_fr}")  # fmt: skip
     return (f"{text.label_en}: {so_far} {nights} so far in {year.year}, about {projected} projected by 31 December "
             f"against the D4163-2 threshold of {year.threshold_nights} ({chance} likely to reach it, {state}). "
-            f"{text.why_en}")
+            f"{text.why_en}")  # fmt: skip

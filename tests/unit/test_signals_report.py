@@ -13,7 +13,8 @@ import pytest
 from gateway.db.signals_queries import noise_lex_at_ear_db, slowdown_distances_m, utc_bounds
 from gateway.reports import signals_report
 from gateway.reports.pdf_signals import MEANING_LINES, follow_up_line, meaning_lines, signals_pdf
-from services.signals.meanings import LANGS, meaning
+from services.i18n_format import LANGS
+from services.signals.meanings import meaning
 from services.signals.model import DayValue, Signal, SubjectKind
 from services.signals.review import flag_key, make_review
 from tests.unit.test_signals_meanings import CASES
