@@ -13,17 +13,45 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from services.signals.agent import agent_signals
-from services.signals.groups import crew_noise_signals, heat_signals, near_miss_signals, site_stumble_signals
+from services.signals.agent import (
+    HAV_RISING,
+    HAV_RUN,
+    HIGH_STRAIN,
+    HR_RECOVERY,
+    LIFTS,
+    NOISE_RUN,
+    RESTING_HR,
+    STUMBLES,
+    TONNAGE,
+    WORKING_HR,
+    agent_signals,
+)
+from services.signals.build import Metric
+from services.signals.groups import (
+    CREW_NOISE,
+    HEAT,
+    NEAR_MISSES,
+    SITE_STUMBLES,
+    crew_noise_signals,
+    heat_signals,
+    near_miss_signals,
+    site_stumble_signals,
+)
 from services.signals.model import AgentDay, HeatEpisode, RobotDay, Signal, SubjectKind
 from services.signals.params import DEFAULT_PARAMS, SignalParams
+
+METRICS: tuple[Metric, ...] = (RESTING_HR, WORKING_HR, HR_RECOVERY, HIGH_STRAIN, NOISE_RUN, HAV_RUN, HAV_RISING,
+                               STUMBLES, LIFTS, TONNAGE, HEAT, CREW_NOISE, NEAR_MISSES, SITE_STUMBLES)  # fmt: skip
+"""Every metric a signal is computed for (night work, a projection to a yearly threshold, is not one). What needs
+the metrics' properties takes them from here (meanings.py reads ``counted``); tests/unit/test_signals_meanings.py
+fails if a Metric defined in services/signals is missing."""
 
 MIN_CREW_FOR_MEDIAN = 3
 """The rest of the crew's median tonnage of a day needs at least three other agents with a load."""
 
 
 def detect(agent_days: Iterable[AgentDay], robot_days: Iterable[RobotDay], heat_episodes: Iterable[HeatEpisode],
-           *, params: SignalParams = DEFAULT_PARAMS, until: date) -> list[Signal]:
+           *, params: SignalParams = DEFAULT_PARAMS, until: date) -> list[Signal]:  # fmt: skip
     """The signals of the ``params.window_days`` calendar days ending on ``until`` (inclusive).
 
     Agent-days with less than ``params.min_worked_s`` of work are skipped, never imputed; weekends and days off
@@ -37,7 +65,7 @@ def detect(agent_days: Iterable[AgentDay], robot_days: Iterable[RobotDay], heat_
         if d.day.year == until.year:
             year_days[d.agent_id].append(d)
     days = sorted((d for d in all_days if d.day >= start and d.worked_s >= params.min_worked_s),
-                  key=lambda d: (d.agent_id, d.day))
+                  key=lambda d: (d.agent_id, d.day))  # fmt: skip
     by_agent: dict[str, list[AgentDay]] = defaultdict(list)
     by_crew: dict[str, list[AgentDay]] = defaultdict(list)
     by_site: dict[str, list[AgentDay]] = defaultdict(list)

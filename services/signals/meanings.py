@@ -27,6 +27,7 @@ from services.signals.agent import (
     TONNAGE,
     WORKING_HR,
 )
+from services.signals.detect import METRICS
 from services.signals.groups import CREW_NOISE, HEAT, NEAR_MISSES, SITE_STUMBLES
 from services.signals.model import NightYear, PeakHour, RunOver, Signal, SubjectKind
 
@@ -157,9 +158,7 @@ _UNITS_FR = {
     "share": "part de l'équipe",
     "nights": "nuits",
 }
-_COUNTED = frozenset(m.kind for m in (RESTING_HR, WORKING_HR, HR_RECOVERY, HIGH_STRAIN, NOISE_RUN, HAV_RUN, HAV_RISING,
-                                      STUMBLES, LIFTS, TONNAGE, HEAT, CREW_NOISE, NEAR_MISSES, SITE_STUMBLES)
-                       if m.counted)  # fmt: skip
+_COUNTED = frozenset(m.kind for m in METRICS if m.counted)
 """Counts tested as rates (services/signals/counts.py): their effect is in standard deviations of one day's rate
 under the Poisson model (at least the metric's floor), not in robust spreads of the baseline days."""
 _WHERE = {

@@ -6,17 +6,23 @@ travail's articles), the English one stays English; both quote the signal's own 
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from datetime import date, timedelta
 
 import pytest
 
-from services.signals import agent, groups
+import services.signals
+from services.signals import agent, detect
 from services.signals.build import Metric
 from services.signals.meanings import TEXTS, label, meaning, unit_label
 from services.signals.model import DayValue, Fact, NightYear, PeakHour, RunOver, Signal, SubjectKind
 
-METRICS = {m.kind: m for module in (agent, groups) for m in vars(module).values() if isinstance(m, Metric)}
+DEFINED = {m for info in pkgutil.iter_modules(services.signals.__path__, "services.signals.")
+           for m in vars(importlib.import_module(info.name)).values() if isinstance(m, Metric)}  # fmt: skip
+"""Every metric bound at the top of a module of services/signals, whichever module defines it."""
+METRICS = {m.kind: m for m in DEFINED}
 FRENCH_LETTERS = re.compile(r"[àâçéèêëîïôùûüÿœ]", re.IGNORECASE)
 DAY = date(2026, 11, 7)
 
@@ -144,6 +150,13 @@ def test_the_english_meaning_stays_english(kind: str) -> None:
     assert not re.search(r"\d,\d", text)
     for french in ("référence", "ces derniers jours", "signal levé", " par ", " du "):
         assert french not in text
+
+
+def test_every_metric_defined_in_services_signals_is_in_the_one_tuple_of_metrics() -> None:
+    # What reads Metric.counted (the sentence's Poisson or robust sd) goes through detect.METRICS: a metric left
+    # out of it would silently have its effect described in the wrong statistic.
+    assert len(DEFINED) == len(METRICS) == len(detect.METRICS) == len({m.kind for m in detect.METRICS})
+    assert set(detect.METRICS) == DEFINED
 
 
 def test_a_counts_effect_reads_in_poisson_sd_and_a_trends_in_robust_sd() -> None:
