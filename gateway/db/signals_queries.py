@@ -20,13 +20,11 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.rows import dict_row
 
-from services.detection.config import RuleConfig
 from services.exposure import noise, vibration
 from services.exposure.noise import NoiseDose
 from services.exposure.vibration import HavDose
 from services.ledger import profile
 from services.signals.model import AgentDay, HeatEpisode, RobotDay
-from services.signals.robot_onsets import slowdown_zone_m
 
 Conn = psycopg.AsyncConnection[Any]
 
@@ -124,12 +122,6 @@ def hav_points(row: dict[str, Any]) -> float | None:
     """HSE exposure points of the day (ISO 5349-1 A(8)); None when no vibrating tool was used."""
     dose = HavDose(row["hav_sum_a2t"], row["hav_s"])
     return vibration.hav_points(dose) if dose.seconds > 0 else None
-
-
-def slowdown_distances_m(cfg: RuleConfig | None = None) -> dict[str, float]:
-    """The person-distance under which a moving robot counts as slowed, per kind (``robot_onsets.slowdown_zone_m``)."""
-    cfg = cfg or RuleConfig()
-    return {f"{kind}_m": slowdown_zone_m(cfg.separation_m(kind)) for kind in ("follower", "mower", "robot")}
 
 
 def agent_day(row: dict[str, Any], heat_episodes: int, stumbles: int) -> AgentDay:

@@ -10,13 +10,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from gateway.db.signals_queries import noise_lex_at_ear_db, slowdown_distances_m, utc_bounds
+from gateway.db.signals_queries import noise_lex_at_ear_db, utc_bounds
 from gateway.reports import signals_report
 from gateway.reports.pdf_signals import MEANING_LINES, follow_up_line, meaning_lines, signals_pdf
+from services.detection import RuleConfig
 from services.i18n_format import LANGS
 from services.signals.meanings import meaning
 from services.signals.model import DayValue, Signal, SubjectKind
 from services.signals.review import flag_key, make_review
+from services.signals.robot_onsets import slowdown_zone_m
 from tests.unit.test_signals_meanings import CASES
 
 
@@ -79,8 +81,9 @@ def test_noise_is_judged_at_the_ear_and_absent_without_measurement():
 
 
 def test_a_slowdown_zone_is_wider_than_the_separation_distance_and_local_days_follow_the_time_zone():
-    zones = slowdown_distances_m()
-    assert zones["mower_m"] > zones["robot_m"] > zones["follower_m"] > 0
+    zones_m = {kind: slowdown_zone_m(RuleConfig().separation_m(kind)) for kind in ("follower", "mower", "robot")}
+    assert zones_m["mower"] > zones_m["robot"] > zones_m["follower"] > 0
+    assert all(zones_m[kind] > RuleConfig().separation_m(kind) for kind in zones_m)
     from zoneinfo import ZoneInfo
 
     start, end = utc_bounds(date(2026, 10, 25), date(2026, 10, 25), ZoneInfo("Europe/Paris"))

@@ -131,7 +131,7 @@ def _near_misses(drift: str | None, seconds: int = 1200) -> int:
     for k in range(2 * seconds):
         sim.tick_to(k)
         near = float(sim.nearest_human_m[0])
-        # The slow-down zone: twice the follower's 0.5 m separation distance (signals_queries.slowdown_distances_m).
+        # The slow-down zone: twice the follower's 0.5 m separation distance (robot_onsets.slowdown_zone_m).
         flags = person_flags(bool(sim.protective_stop[0]), None if np.isnan(near) else near, 1.0)
         states.append((sim.start + timedelta(seconds=k / 2), flags))
     onsets = count_onsets(states)
