@@ -14,11 +14,16 @@ then affine in v_r: S_p(v_r) = S_p(0) + v_r·(T_r + T_s/2), and the allowed spee
 
 A protective stop fires when even a stopped robot is too close (distance ≤ S_p(0)); between S_p(0) and
 S_p(v_requested) the robot slows so that S_p(v) ≤ distance always holds.
+
+A follower also reports the nearest person other than the one it follows (``nearest_other_m``), for the
+statistics only: its speed is decided on every person, leader included.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
@@ -165,6 +170,46 @@ class SpeedSupervisor:
     def _enter_stop(self) -> None:
         self._stopped = True
         self._clear_since_s = None
+
+
+LEADER_ASSOCIATION_RADIUS_M = 0.6
+"""Detections this close (m) to a follower's tracked leader are taken to be the leader.
+
+The tracked point is the centre of a person, but a body and its legs extend around it: shoulder breadth is up to
+about 0.5 m (95th percentile of adult men, ISO 7250-1 / DIN 33402-2 tables), so a torso reaches some 0.25 m from
+its centre, and a 2-D lidar at shin height sees two legs up to about half a stride (~0.35 m) from it while walking;
+add the person detector's position uncertainty Z_d (0.1-0.15 m in the profiles) and 0.6 m covers the leader's own
+returns. The price: a second person within 0.6 m of the leader (shoulder to shoulder) is merged with them. This
+only decides which person the weak-signal statistics call "the leader"; the speed decision counts everyone."""
+
+
+def nearest_other_m(
+    people_xy: Iterable[tuple[float, float]],
+    leader_xy: tuple[float, float],
+    *,
+    scan_xy: Iterable[tuple[float, float]] = (),
+    association_radius_m: float = LEADER_ASSOCIATION_RADIUS_M,
+) -> float | None:
+    """Distance (m) from the robot to the nearest detection that is not its leader; None when there is none.
+
+    Every point is in the robot's frame (origin at the robot, metres), the leader's too: the people from the
+    person detector and, optionally, laser returns treated as possible humans. A point within
+    ``association_radius_m`` of the leader (boundary included) is the leader's body and is left out; non-finite
+    points are ignored. For statistics only: a follower still slows and stops for its leader (ISO/TS 15066
+    §5.5.4 protects every person), but routine following is not a person in its way.
+    """
+    if not math.isfinite(association_radius_m) or association_radius_m < 0:
+        raise ValueError(f"association_radius_m must be finite and >= 0, got {association_radius_m!r}")
+    lx, ly = leader_xy
+    if not (math.isfinite(lx) and math.isfinite(ly)):
+        raise ValueError(f"leader_xy must be finite, got {leader_xy!r}")
+    nearest_m: float | None = None
+    for x, y in itertools.chain(people_xy, scan_xy):
+        if not (math.isfinite(x) and math.isfinite(y)) or math.hypot(x - lx, y - ly) <= association_radius_m:
+            continue
+        distance_m = math.hypot(x, y)
+        nearest_m = distance_m if nearest_m is None else min(nearest_m, distance_m)
+    return nearest_m
 
 
 GRAVITY_MS2 = 9.80665

@@ -14,6 +14,7 @@ from services.separation import (
     SeparationParams,
     SpeedSupervisor,
     allowed_speed_ms,
+    nearest_other_m,
     protective_distance_m,
     tilt_deg,
 )
@@ -228,3 +229,46 @@ def test_free_fall_stops_the_blade():
 def test_invalid_blade_guard_params_are_refused(kwargs):
     with pytest.raises(ValueError):
         BladeGuardParams(**kwargs)
+
+
+LEADER_M = (1.2, 0.0)  # the collector the follower walks behind, 1.2 m ahead (robot frame)
+
+
+def test_leader_alone_leaves_nobody_else():
+    assert nearest_other_m([LEADER_M], LEADER_M) is None
+    assert nearest_other_m([], LEADER_M) is None
+
+
+def test_leader_plus_another_person_gives_the_other_persons_distance():
+    # The detector's point for the leader is 0.1 m off the tracker's; the co-worker is 3 m to the right.
+    assert nearest_other_m([(1.25, 0.1), (0.0, -3.0)], LEADER_M) == pytest.approx(3.0)
+
+
+def test_another_person_nearer_than_the_leader_is_reported():
+    assert nearest_other_m([LEADER_M, (0.6, 0.8)], LEADER_M) == pytest.approx(1.0)
+
+
+def test_scan_returns_on_the_leaders_legs_are_the_leader():
+    legs = [(1.0, 0.15), (1.45, -0.2), (1.2, 0.55)]  # mid-stride, both legs and a swinging arm
+    assert nearest_other_m([LEADER_M], LEADER_M, scan_xy=legs) is None
+
+
+def test_a_scan_return_outside_the_association_radius_counts():
+    far_return = (1.2, 0.7)  # 0.7 m beside the leader: someone (or something) else
+    nearest_m = nearest_other_m([LEADER_M], LEADER_M, scan_xy=[(1.0, 0.15), far_return])
+    assert nearest_m == pytest.approx(math.hypot(*far_return))
+
+
+def test_the_association_radius_is_a_parameter_and_its_boundary_is_the_leader():
+    beside_m = (1.2, 0.5)
+    assert nearest_other_m([beside_m], LEADER_M) is None  # within the default 0.6 m
+    assert nearest_other_m([beside_m], LEADER_M, association_radius_m=0.3) == pytest.approx(math.hypot(*beside_m))
+    assert nearest_other_m([(1.2, 0.5)], LEADER_M, association_radius_m=0.5) is None  # boundary included
+
+
+def test_non_finite_points_are_ignored_and_bad_inputs_refused():
+    assert nearest_other_m([(math.nan, 1.0), (math.inf, 0.0)], LEADER_M) is None
+    with pytest.raises(ValueError, match="association_radius_m"):
+        nearest_other_m([], LEADER_M, association_radius_m=-0.1)
+    with pytest.raises(ValueError, match="leader_xy"):
+        nearest_other_m([], (math.nan, 0.0))
