@@ -16,6 +16,11 @@ Choices made here:
   ``services.separation.BladeGuard``; on tilt or lift the drive gets a protective stop and the latched
   ``/blade`` goes false; after the guard's held clearance ``/blade`` returns to ``blade_on``. ``/blade`` is
   false from start-up until upright IMU samples have held (fail safe). Other robots ignore ``/imu``.
+- Follower (``follows_leader``): ``/leader`` (the person it follows, from its tracker, in the frame of
+  ``/people``) is used for statistics only. While ``/leader`` and ``/people`` are both fresh, the monitor publishes
+  on ``/safety/nearest_other_human`` the nearest person outside ``leader_association_radius_m`` of the leader
+  (NaN: nobody else); without a fresh leader it publishes nothing there, and the bridge leaves the field out.
+  The speed decision is untouched: the leader is a person like any other (ISO/TS 15066 §5.5.4).
 - The other robot-profile parameters (payload, lift counts) are declared here so a profile file is checked
   against one node; the monitor does not use them.
 
@@ -30,17 +35,19 @@ from typing import Any
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import PoseArray, Twist
+from geometry_msgs.msg import PointStamped, PoseArray, Twist
 from rcl_interfaces.msg import ParameterDescriptor  # type: ignore[import-untyped, unused-ignore]
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
+from rclpy.publisher import Publisher
 from sensor_msgs.msg import Imu, LaserScan
 from std_msgs.msg import Bool, Float32
 
 from robot_nodes import topics
 from robot_nodes.qos import qos
 from services.separation import (
+    LEADER_ASSOCIATION_RADIUS_M,
     BladeDecision,
     BladeGuard,
     BladeGuardParams,
@@ -48,6 +55,7 @@ from services.separation import (
     SafetyState,
     SeparationParams,
     SpeedSupervisor,
+    nearest_other_m,
     protective_distance_m,
 )
 
@@ -74,6 +82,8 @@ _PARAMETERS: dict[str, tuple[Any, str]] = {
     "diagnostics_period_s": (1.0, "Period of /diagnostics (s)"),
     "estop_reset": (False, "Set true to reset a latched e-stop once /estop is false"),
     "payload_max_kg": (0.0, "Follower: rated payload (kg)"),
+    "follows_leader": (False, "Follower: publish the nearest person other than /leader (statistics only)"),
+    "leader_association_radius_m": (LEADER_ASSOCIATION_RADIUS_M, "Follower: people this close to /leader are it (m)"),
     "blade_on": (False, "Mower: blade engaged; /blade is true only when this is and the guard allows it"),
     "blade_stop_on_lift": (True, "Mower: stop blade and drive when lifted (from /imu)"),
     "blade_stop_on_tilt": (True, "Mower: stop blade and drive when tilted (from /imu)"),
@@ -108,6 +118,8 @@ class SafetyMonitor(Node):
         # Per source: (nearest distance or None for nobody, receive time in s).
         self._people: tuple[float | None, float] | None = None
         self._scan: tuple[float | None, float] | None = None
+        self._people_xy: list[tuple[float, float]] = []
+        self._people_frame = ""
         self._requested = Twist()
         self._decision = Decision(0.0, SafetyState.PROTECTIVE_STOP, "starting")
         self._protective_stop: bool | None = None
@@ -124,6 +136,14 @@ class SafetyMonitor(Node):
         # holds /cmd_vel at zero here, downstream of every velocity source, until it is lifted.
         self._paused = False
         self.create_subscription(Bool, topics.PAUSE.name, self._on_pause, qos(topics.PAUSE))
+        # A follower that tells its leader apart reports the nearest OTHER person (statistics only).
+        self._leader: tuple[tuple[float, float], float, str] | None = None  # (x, y), receive time s, frame
+        self._leader_radius_m = self._param_float("leader_association_radius_m")
+        self._nearest_other_pub: Publisher[Float32] | None = None
+        if bool(self.get_parameter("follows_leader").value):
+            self._nearest_other_pub = self.create_publisher(Float32, topics.NEAREST_OTHER_HUMAN.name,
+                                                            qos(topics.NEAREST_OTHER_HUMAN))  # fmt: skip
+            self.create_subscription(PointStamped, topics.LEADER.name, self._on_leader, qos(topics.LEADER))
         self._blade_guard: BladeGuard | None = None
         self._blade: BladeDecision | None = None
         self._blade_on: bool | None = None
@@ -162,7 +182,10 @@ class SafetyMonitor(Node):
     def _on_people(self, msg: PoseArray) -> None:
         distances = [math.hypot(p.position.x, p.position.y) for p in msg.poses]
         self._people = (min(distances) if distances else None, self._now_s())
+        self._people_xy = [(p.position.x, p.position.y) for p in msg.poses]
+        self._people_frame = msg.header.frame_id
         self._publish_nearest()
+        self._publish_nearest_other()
         self._evaluate(publish_cmd=False)
 
     def _on_scan(self, msg: LaserScan) -> None:
@@ -170,6 +193,29 @@ class SafetyMonitor(Node):
         valid = [r for r in msg.ranges if math.isfinite(r) and low_m <= r <= msg.range_max]
         self._scan = (min(valid) if valid and self._scan_as_human else None, self._now_s())
         self._evaluate(publish_cmd=False)
+
+    def _on_leader(self, msg: PointStamped) -> None:
+        x, y = msg.point.x, msg.point.y
+        if math.isfinite(x) and math.isfinite(y):  # a tracker's NaN: no leader, let the last one go stale
+            self._leader = ((x, y), self._now_s(), msg.header.frame_id)
+            self._publish_nearest_other()
+
+    def _publish_nearest_other(self) -> None:
+        """Only while both the leader and the people are fresh: otherwise the robot cannot say who is who."""
+        if self._nearest_other_pub is None or self._leader is None or not self._fresh(self._people):
+            return
+        leader_xy, leader_at_s, leader_frame = self._leader
+        if self._now_s() - leader_at_s > self._sensor_timeout_s:  # the same freshness rule as the sensors
+            return
+        if leader_frame and self._people_frame and leader_frame != self._people_frame:
+            # No tf here: positions in two frames cannot be compared, so say nothing (the gateway counts everyone).
+            self.get_logger().warning(f"{self._robot_id}: /leader in {leader_frame!r}, /people in "
+                                      f"{self._people_frame!r}: no nearest other person", once=True)  # fmt: skip
+            return
+        # /people only, as /safety/nearest_human: laser returns (bins, parked cars) are possible humans for the
+        # speed decision, not detected persons, and the nearest OTHER person can never be nearer than the nearest.
+        other = nearest_other_m(self._people_xy, leader_xy, association_radius_m=self._leader_radius_m)
+        self._nearest_other_pub.publish(Float32(data=math.nan if other is None else other))
 
     def _on_pause(self, msg: Bool) -> None:
         self._paused = bool(msg.data)

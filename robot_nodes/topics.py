@@ -44,6 +44,11 @@ ESTOP = TopicSpec("/estop", "std_msgs/msg/Bool", durability=Durability.TRANSIENT
 PROTECTIVE_STOP = TopicSpec("/safety/protective_stop", "std_msgs/msg/Bool",
                             durability=Durability.TRANSIENT_LOCAL, depth=1)  # fmt: skip
 NEAREST_HUMAN = TopicSpec("/safety/nearest_human", "std_msgs/msg/Float32", Reliability.BEST_EFFORT, depth=1)
+LEADER = TopicSpec("/leader", "geometry_msgs/msg/PointStamped", Reliability.BEST_EFFORT, depth=5)
+"""Follower: the person it follows, from its person tracker, in the frame of ``/people`` (the robot's)."""
+NEAREST_OTHER_HUMAN = TopicSpec("/safety/nearest_other_human", "std_msgs/msg/Float32", Reliability.BEST_EFFORT,
+                                depth=1)  # fmt: skip
+"""Follower, only while its leader is tracked: nearest person other than the leader (m), NaN for nobody else."""
 DIAGNOSTICS = TopicSpec("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray")
 PAYLOAD = TopicSpec("/payload_kg", "std_msgs/msg/Float32")
 PAUSE = TopicSpec("/pause", "std_msgs/msg/Bool", durability=Durability.TRANSIENT_LOCAL, depth=1)

@@ -26,7 +26,7 @@ from tests.helpers import wait_until
 rclpy = pytest.importorskip("rclpy")
 
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
-from geometry_msgs.msg import Pose, PoseArray, Twist  # noqa: E402
+from geometry_msgs.msg import PointStamped, Pose, PoseArray, Twist  # noqa: E402
 from rclpy.context import Context  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.node import Node  # noqa: E402
@@ -66,6 +66,7 @@ class Probe:
     cmd_vel: list[tuple[float, float]] = field(default_factory=list)  # (monotonic s, linear.x)
     protective_stop: list[bool] = field(default_factory=list)
     nearest: list[float] = field(default_factory=list)
+    nearest_other: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -73,9 +74,12 @@ class Probe:
         self.nav = n.create_publisher(Twist, topics.CMD_VEL_NAV.name, qos(topics.CMD_VEL_NAV))
         self.people = n.create_publisher(PoseArray, topics.PEOPLE.name, qos(topics.PEOPLE))
         self.estop_pub = n.create_publisher(Bool, topics.ESTOP.name, qos(topics.ESTOP))
+        self.leader = n.create_publisher(PointStamped, topics.LEADER.name, qos(topics.LEADER))
         n.create_subscription(Twist, topics.CMD_VEL.name, self._on_cmd, qos(topics.CMD_VEL))
         n.create_subscription(Bool, topics.PROTECTIVE_STOP.name, self._on_stop, qos(topics.PROTECTIVE_STOP))
         n.create_subscription(Float32, topics.NEAREST_HUMAN.name, self._on_nearest, qos(topics.NEAREST_HUMAN))
+        n.create_subscription(Float32, topics.NEAREST_OTHER_HUMAN.name, self._on_nearest_other,
+                              qos(topics.NEAREST_OTHER_HUMAN))  # fmt: skip
 
     def _on_cmd(self, msg: Twist) -> None:
         with self.lock:
@@ -88,6 +92,29 @@ class Probe:
     def _on_nearest(self, msg: Float32) -> None:
         with self.lock:
             self.nearest.append(msg.data)
+
+    def _on_nearest_other(self, msg: Float32) -> None:
+        with self.lock:
+            self.nearest_other.append(msg.data)
+
+    def people_at(self, *points_m: tuple[float, float]) -> None:
+        msg = PoseArray()
+        msg.header.frame_id = "base_link"
+        for x, y in points_m:
+            pose = Pose()
+            pose.position.x, pose.position.y = x, y
+            msg.poses.append(pose)
+        self.people.publish(msg)
+
+    def leader_at(self, x_m: float, y_m: float = 0.0) -> None:
+        msg = PointStamped()
+        msg.header.frame_id = "base_link"
+        msg.point.x, msg.point.y = x_m, y_m
+        self.leader.publish(msg)
+
+    def others(self) -> list[float]:
+        with self.lock:
+            return list(self.nearest_other)
 
     def person_at(self, distance_m: float | None) -> None:
         msg = PoseArray()
@@ -382,3 +409,87 @@ def test_a_follower_ignores_the_imu(running):
     assert topics.IMU.name not in {sub.topic_name for sub in monitor.subscriptions}
     assert topics.BLADE.name not in {pub.topic_name for pub in monitor.publishers}
     clear_after_startup(probe)
+
+
+@pytest.fixture
+def follower(context: Context) -> Iterator[tuple[SafetyMonitor, Probe]]:
+    """The monitor with the follower profile's follows_leader (its collector arrives on /leader)."""
+    profile = yaml.safe_load((PROFILES / "follower.yaml").read_text())["safety_monitor"]["ros__parameters"]
+    assert profile["follows_leader"] is True
+    with monitor_and_probe(context, Parameter("follows_leader", value=True)) as started:
+        monitor, probe = started
+        wait_until(lambda: probe.leader.get_subscription_count() > 0, message="no /leader subscriber")
+        yield monitor, probe
+
+
+def test_a_follower_still_slows_and_stops_for_its_own_leader(follower):
+    """ISO/TS 15066 §5.5.4 protects every person: the collector it follows gets no exemption from the speed."""
+    _, probe = follower
+    seen = clear_after_startup(probe)
+    samples = []
+    distance_m = 3.0
+    while distance_m >= 0.5:  # the collector stops and the follower closes in on them
+        probe.leader_at(distance_m)
+        probe.see_person_at(distance_m)
+        samples.append((distance_m, probe.drive(1.0)))
+        distance_m -= 0.1
+    speeds = [v for _, v in samples]
+    assert speeds[0] == pytest.approx(1.0)
+    assert all(b <= a + 1e-9 for a, b in itertools.pairwise(speeds)), "speed must never rise"
+    for d, v in samples:
+        if v > 0:
+            assert protective_distance_m(v, PARAMS) <= d + 1e-6
+        if d <= STOP_AT_M:
+            assert v == 0.0
+    assert [d for d, v in samples if 0 < v < 1.0], "did not slow for its leader"
+    wait_until(lambda: probe.stops()[-1] is True, timeout_s=2.0)
+    assert probe.stops()[seen:] == [True]
+    # ...and the leader alone is nobody else: the statistics see no other person in the way.
+    wait_until(lambda: probe.others() and math.isnan(probe.others()[-1]), message="no NaN nearest other person")
+
+
+def test_a_follower_reports_the_nearest_person_other_than_its_leader(follower):
+    _, probe = follower
+    clear_after_startup(probe)
+
+    def reported(*people: tuple[float, float]) -> float:
+        probe.leader_at(1.5)
+        probe.people_at(*people)
+        others = probe.others()
+        return others[-1] if others else -1.0
+
+    # The detector's leader is 0.1 m off the tracker's point; a co-worker is 3 m to the right.
+    wait_until(lambda: abs(reported((1.5, 0.1), (0.0, -3.0)) - 3.0) < 1e-4, message="other person not reported")
+    wait_until(lambda: math.isnan(reported((1.5, 0.1))), message="leader alone not NaN")
+
+
+def test_a_lost_leader_stops_the_nearest_other_person(follower):
+    _, probe = follower
+    clear_after_startup(probe)
+
+    def tracked() -> bool:
+        probe.leader_at(1.5)
+        probe.people_at((1.5, 0.0))
+        return bool(probe.others())
+
+    wait_until(tracked, message="no nearest other person while the leader is tracked")
+    lost_at_s = time.monotonic()
+    while time.monotonic() - lost_at_s < 0.8:  # the tracker goes quiet; people are still detected
+        probe.people_at((1.5, 0.0))
+        time.sleep(0.02)
+    count = len(probe.others())
+    while time.monotonic() - lost_at_s < 1.5:
+        probe.people_at((1.5, 0.0))
+        time.sleep(0.02)
+    assert len(probe.others()) == count, "published without a fresh leader"
+
+
+def test_a_robot_that_does_not_follow_publishes_no_nearest_other_person(running):
+    monitor, probe = running
+    assert topics.LEADER.name not in {sub.topic_name for sub in monitor.subscriptions}
+    assert topics.NEAREST_OTHER_HUMAN.name not in {pub.topic_name for pub in monitor.publishers}
+    for _ in range(10):
+        probe.leader_at(1.5)
+        probe.people_at((1.5, 0.0), (0.0, 3.0))
+        time.sleep(0.02)
+    assert probe.others() == []
