@@ -9,6 +9,11 @@ earlier state is still waiting for its PUBACK. After a reconnect paho first retr
 flight (MQTT 5.0 §4.4), and only once those are acknowledged do the states buffered during the outage
 follow, so the gateway receives states in ``seq`` order.
 
+Nearest other person: a follower's monitor publishes ``/safety/nearest_other_human`` only while it tracks its
+leader; the state carries ``nearest_other_human_m`` only while the last value is at most
+``nearest_other_max_age_s`` (1 s) old on this node's clock, and leaves the key out otherwise (contract: absent
+means the gateway counts every person, ``null`` means nobody but the leader).
+
 Pause: a ``pause`` command on ``vigie/v1/robots/{robot_id}/command`` latches ``/pause`` (std_msgs/Bool,
 reliable + transient local) to true until every pause has been resumed (``services.robot_telemetry.PauseLatch``).
 The bridge never writes ``/cmd_vel``: the safety monitor owns it, and two publishers on one velocity
@@ -45,6 +50,7 @@ from std_msgs.msg import Bool, Float32
 from robot_nodes import topics
 from robot_nodes.qos import qos
 from services.robot_telemetry import (
+    NEAREST_OTHER_HUMAN_MAX_AGE_S,
     InvalidCommand,
     PauseLatch,
     ReplayBuffer,
@@ -91,6 +97,8 @@ class TelemetryBridge(Node):
         buffer_max = int(self._param("buffer_max", 7200, "states kept while the link is down (oldest dropped)"))
         origin_lat = float(self._param("origin_lat", math.nan, "latitude of the map origin (NaN: no lat/lon sent)"))
         origin_lon = float(self._param("origin_lon", math.nan, "longitude of the map origin (NaN: no lat/lon sent)"))
+        other_max_age_s = float(self._param("nearest_other_max_age_s", NEAREST_OTHER_HUMAN_MAX_AGE_S,
+                                            "follower: nearest_other_human_m left out when older than this (s)"))
         self.robot_id = str(robot_id)
         self._host, self._port, self._username, self._password = parse_mqtt_url(str(mqtt_url))
         self._tls = str(mqtt_url).startswith("mqtts://")
@@ -98,7 +106,8 @@ class TelemetryBridge(Node):
 
         # Seeded from the clock so that a restarted bridge keeps seq increasing (below 1 kHz).
         self._builder = StateBuilder(self.robot_id, str(kind), mode=str(mode), first_seq=time.time_ns() // 1_000_000,
-                                     origin_deg=(origin_lat, origin_lon))  # fmt: skip
+                                     origin_deg=(origin_lat, origin_lon),
+                                     nearest_other_max_age_s=other_max_age_s)  # fmt: skip
         self.buffer: ReplayBuffer[bytes] = ReplayBuffer(buffer_max)
         self.latch = PauseLatch()
         self._lock = threading.Lock()  # builder, buffer and latch (executor callbacks)
@@ -118,6 +127,10 @@ class TelemetryBridge(Node):
                                  qos(topics.PROTECTIVE_STOP))  # fmt: skip
         self.create_subscription(Float32, topics.NEAREST_HUMAN.name, self._on_nearest_human,
                                  qos(topics.NEAREST_HUMAN))  # fmt: skip
+        # Published only by a follower while it tracks its leader; its age is measured on this node's clock
+        # (simulated time under use_sim_time), as the monitor measures its leader's.
+        self.create_subscription(Float32, topics.NEAREST_OTHER_HUMAN.name, self._on_nearest_other_human,
+                                 qos(topics.NEAREST_OTHER_HUMAN))  # fmt: skip
         self.create_subscription(Float32, topics.PAYLOAD.name, self._on_payload, qos(topics.PAYLOAD))
         self.create_subscription(DiagnosticArray, topics.FAULTS.name, self._on_faults, qos(topics.FAULTS))
         self._pause_pub = self.create_publisher(Bool, topics.PAUSE.name, qos(topics.PAUSE))
@@ -189,6 +202,13 @@ class TelemetryBridge(Node):
         with self._lock:
             self._builder.set_nearest_human_m(msg.data)
 
+    def _on_nearest_other_human(self, msg: Float32) -> None:
+        with self._lock:
+            self._builder.set_nearest_other_human_m(msg.data, self._clock_s())
+
+    def _clock_s(self) -> float:
+        return float(self.get_clock().now().nanoseconds) / 1e9
+
     def _on_payload(self, msg: Float32) -> None:
         with self._lock:
             self._builder.set_payload_kg(msg.data)
@@ -200,7 +220,7 @@ class TelemetryBridge(Node):
 
     def _tick(self) -> None:
         with self._lock:
-            state = self._builder.build(datetime.now(UTC), paused=self.latch.paused)
+            state = self._builder.build(datetime.now(UTC), paused=self.latch.paused, clock_s=self._clock_s())
             dropped = self.buffer.dropped
             self.buffer.append(orjson.dumps(state))
             if self.buffer.dropped != dropped:

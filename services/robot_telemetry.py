@@ -27,6 +27,12 @@ MAX_NEAREST_HUMAN_M = 1000.0
 MAX_PAYLOAD_KG = 2000.0
 MAX_POSITION_M = 1_000_000.0
 PAUSED_MODE = "paused"
+NEAREST_OTHER_HUMAN_MAX_AGE_S = 1.0
+"""A follower's nearest other person older than this (s) is left out of the state. Its safety monitor
+republishes it with every person detection (10 Hz in the embedded simulator) while its leader is tracked and
+stops within ``sensor_timeout_s`` (0.5 s) of losing the leader; 1 s rides out a few lost best-effort messages,
+yet a lost leader's last value is not sent for more than about a second. Absent, the gateway counts every
+person (docs/contract.md, "Robot state")."""
 
 
 # diagnostic_msgs/DiagnosticStatus levels (ERROR = 2, STALE = 3): warnings are not faults.
@@ -75,8 +81,10 @@ class StateBuilder:
     """
 
     def __init__(self, robot_id: str, kind: str, *, mode: str = "auto", first_seq: int = 0,
-                 origin_deg: tuple[float, float] | None = None) -> None:  # fmt: skip
-        """``origin_deg``: (lat, lon) of the map origin; with it, the pose also carries ``lat``/``lon``."""
+                 origin_deg: tuple[float, float] | None = None,
+                 nearest_other_max_age_s: float = NEAREST_OTHER_HUMAN_MAX_AGE_S) -> None:  # fmt: skip
+        """``origin_deg``: (lat, lon) of the map origin; with it, the pose also carries ``lat``/``lon``.
+        ``nearest_other_max_age_s``: how long a nearest other person stays in the states without a new value."""
         if origin_deg is not None and not all(math.isfinite(v) for v in origin_deg):
             origin_deg = None  # a NaN origin (the bridge's default) means: the map is not georeferenced
         self.origin_deg = origin_deg
@@ -89,6 +97,8 @@ class StateBuilder:
         self._estop = False
         self._protective_stop = False
         self._nearest_human_m: float | None = None
+        self.nearest_other_max_age_s = nearest_other_max_age_s
+        self._nearest_other: tuple[float | None, float] | None = None  # (distance m or None, received at s)
         self._payload_kg: float | None = None
         self._faults: list[str] = []
 
@@ -118,6 +128,12 @@ class StateBuilder:
         value = _finite(distance_m)
         self._nearest_human_m = None if value is None or value < 0 else min(value, MAX_NEAREST_HUMAN_M)
 
+    def set_nearest_other_human_m(self, distance_m: float | None, at_s: float) -> None:
+        """A follower tracking its leader: the nearest other person, received at ``at_s`` (on the clock that
+        ``build`` is given as ``clock_s``). ``None``, NaN, ±inf or negative: nobody else (``null``)."""
+        value = _finite(distance_m)
+        self._nearest_other = (None if value is None or value < 0 else min(value, MAX_NEAREST_HUMAN_M), at_s)
+
     def set_payload_kg(self, payload_kg: float | None) -> None:
         value = _finite(payload_kg)
         self._payload_kg = None if value is None else _clamp(value, 0.0, MAX_PAYLOAD_KG)
@@ -125,8 +141,12 @@ class StateBuilder:
     def set_faults(self, faults: Iterable[str]) -> None:
         self._faults = [f[:MAX_FAULT_CHARS] for f in faults][:MAX_FAULTS]
 
-    def build(self, now: datetime, *, paused: bool = False) -> dict[str, Any]:
-        """The next robot state at ``now``; ``seq`` increases by one per call."""
+    def build(self, now: datetime, *, paused: bool = False, clock_s: float | None = None) -> dict[str, Any]:
+        """The next robot state at ``now``; ``seq`` increases by one per call.
+
+        ``nearest_other_human_m`` is there only while the last value is at most ``nearest_other_max_age_s`` old
+        at ``clock_s`` (default: ``now`` as a POSIX time); otherwise the key is absent, not ``null``: ``null``
+        says "nobody but the leader", absent says "this robot does not tell its leader apart (now)"."""
         seq = self._next_seq
         self._next_seq += 1
         state: dict[str, Any] = {
@@ -154,6 +174,11 @@ class StateBuilder:
             payload_kg=self._payload_kg,
             faults=list(self._faults),
         )
+        if self._nearest_other is not None:
+            distance_m, at_s = self._nearest_other
+            age_s = (now.timestamp() if clock_s is None else clock_s) - at_s
+            if age_s <= self.nearest_other_max_age_s:
+                state["nearest_other_human_m"] = distance_m
         return state
 
 

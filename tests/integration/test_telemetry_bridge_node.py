@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import threading
 import uuid
@@ -236,6 +237,31 @@ def test_pause_command_latches_pause_topic_and_mode_until_resumed(rig: Rig) -> N
     wait_until(lambda: rig.pauses[-1] is False, timeout_s=5, message="/pause not false after resume")
     wait_until(lambda: received.decoded()[-1]["mode"] == "auto", timeout_s=5, message="mode still paused")
     assert rig.pauses == [False, True, False]
+
+
+def test_a_followers_nearest_other_person_is_sent_only_while_fresh(rig: Rig) -> None:
+    other_pub = rig.robot.create_publisher(Float32, topics.NEAREST_OTHER_HUMAN.name, qos(topics.NEAREST_OTHER_HUMAN))
+    received = rig.gateway.received
+
+    def last_with(value: float | None) -> dict[str, Any] | None:
+        other_pub.publish(Float32(data=math.nan if value is None else value))
+        states = received.decoded()
+        last = states[-1] if states else None
+        return last if last is not None and last.get("nearest_other_human_m", "absent") == value else None
+
+    assert all("nearest_other_human_m" not in s for s in received.decoded()), "sent before any value"
+    state = wait_until(lambda: last_with(2.5), timeout_s=8, message="nearest_other_human_m not sent")
+    jsonschema.validate(state, SCHEMA)
+    wait_until(lambda: last_with(None), timeout_s=5, message="NaN not sent as null")
+    silent_at = datetime.now(UTC)  # the monitor lost its leader: it publishes no more
+
+    def left_out() -> bool:
+        states = received.decoded()
+        return bool(states) and states[-1]["ts"] > _ts(silent_at) and "nearest_other_human_m" not in states[-1]
+
+    wait_until(left_out, timeout_s=5, message="a stale nearest_other_human_m kept being sent")
+    late = wait_until(lambda: [s for s in received.decoded() if s["ts"] > _ts(silent_at, 1.5)], timeout_s=5)
+    assert all("nearest_other_human_m" not in s for s in late)
 
 
 def _ts(at: datetime, plus_s: float = 0.0) -> str:

@@ -207,3 +207,45 @@ def test_a_nan_origin_sends_no_lat_lon() -> None:
     b = StateBuilder("robot-01", "follower", origin_deg=(math.nan, math.nan))
     b.set_odometry(1.0, 2.0, 0.0, 0.0)
     assert set(b.build(NOW)["pose"]) == {"x_m", "y_m", "yaw_rad"}
+
+
+def test_a_fresh_nearest_other_person_is_sent_alongside_the_nearest_of_all() -> None:
+    b = full_builder()
+    b.set_nearest_other_human_m(3.2, at_s=100.0)
+    state = b.build(NOW, clock_s=100.5)
+    assert state["nearest_human_m"] == 1.4 and state["nearest_other_human_m"] == 3.2
+    jsonschema.validate(state, SCHEMA)
+
+
+@pytest.mark.parametrize("nobody", [None, math.nan, math.inf, -1.0])
+def test_nobody_but_the_leader_is_null(nobody: float | None) -> None:
+    b = full_builder()
+    b.set_nearest_other_human_m(nobody, at_s=100.0)
+    state = b.build(NOW, clock_s=100.0)
+    assert "nearest_other_human_m" in state and state["nearest_other_human_m"] is None
+    jsonschema.validate(state, SCHEMA)
+
+
+def test_a_far_nearest_other_person_is_clamped_to_the_contract_range() -> None:
+    b = full_builder()
+    b.set_nearest_other_human_m(5000.0, at_s=100.0)
+    assert b.build(NOW, clock_s=100.0)["nearest_other_human_m"] == 1000.0
+
+
+def test_nearest_other_person_is_absent_until_received_and_once_stale() -> None:
+    b = full_builder()
+    assert "nearest_other_human_m" not in b.build(NOW, clock_s=100.0)  # a mower, or a follower without its leader
+    b.set_nearest_other_human_m(2.0, at_s=100.0)
+    assert b.build(NOW, clock_s=101.0)["nearest_other_human_m"] == 2.0  # exactly the 1 s limit
+    state = b.build(NOW, clock_s=101.01)  # the monitor stopped: it lost the leader
+    assert "nearest_other_human_m" not in state
+    jsonschema.validate(state, SCHEMA)
+    b.set_nearest_other_human_m(math.nan, at_s=101.5)
+    assert b.build(NOW, clock_s=101.6)["nearest_other_human_m"] is None  # tracked again, nobody else
+
+
+def test_nearest_other_person_age_defaults_to_the_state_time() -> None:
+    b = StateBuilder("robot-01", "follower", nearest_other_max_age_s=0.5)
+    b.set_nearest_other_human_m(2.0, at_s=NOW.timestamp())
+    assert b.build(NOW + timedelta(seconds=0.4))["nearest_other_human_m"] == 2.0
+    assert "nearest_other_human_m" not in b.build(NOW + timedelta(seconds=0.6))
