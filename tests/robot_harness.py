@@ -85,12 +85,14 @@ class Navigation:
 
 class RobotStack:
     def __init__(self, world: World, broker_url: str, robot_id: str, *, context: Context, bridge_rate_hz: float,
-                 wearables: Publisher | None, wearables_start: datetime) -> None:  # fmt: skip
+                 wearables: Publisher | None, wearables_start: datetime,
+                 follows_leader: bool = False) -> None:  # fmt: skip
         sim_time = Parameter("use_sim_time", value=True)
         self.robot_id = robot_id
         self.sim = EmbeddedSimulator(world, context=context)
         self.monitor = SafetyMonitor(context=context, parameter_overrides=[
-            sim_time, Parameter("robot_id", value=robot_id), Parameter("robot_kind", value="follower")])  # fmt: skip
+            sim_time, Parameter("robot_id", value=robot_id), Parameter("robot_kind", value="follower"),
+            Parameter("follows_leader", value=follows_leader)])  # fmt: skip
         self.bridge = TelemetryBridge(context=context, parameter_overrides=[
             sim_time, Parameter("robot_id", value=robot_id), Parameter("kind", value="follower"),
             Parameter("mqtt_url", value=broker_url), Parameter("rate_hz", value=bridge_rate_hz),
@@ -158,8 +160,11 @@ class RobotStack:
 
 @contextmanager
 def robot_stack(world: World, broker_url: str, *, bridge_rate_hz: float = 10.0, wearables: Publisher | None = None,
-                wearables_start: datetime | None = None) -> Iterator[RobotStack]:  # fmt: skip
-    """Start every node on a private ROS domain in one executor thread; tear them down afterwards."""
+                wearables_start: datetime | None = None,
+                follows_leader: bool = False) -> Iterator[RobotStack]:  # fmt: skip
+    """Start every node on a private ROS domain in one executor thread; tear them down afterwards.
+
+    ``follows_leader``: the monitor reports the nearest person other than the world's ``leader`` worker."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
         mp.setenv("ROS_DOMAIN_ID", str(random.randint(1, 100)))
@@ -167,7 +172,8 @@ def robot_stack(world: World, broker_url: str, *, bridge_rate_hz: float = 10.0, 
         rclpy.init(context=context)
         start = wearables_start or datetime.now(UTC) - timedelta(seconds=90)
         stack = RobotStack(world, broker_url, f"robot-{uuid.uuid4().hex[:8]}", context=context,
-                           bridge_rate_hz=bridge_rate_hz, wearables=wearables, wearables_start=start)  # fmt: skip
+                           bridge_rate_hz=bridge_rate_hz, wearables=wearables, wearables_start=start,
+                           follows_leader=follows_leader)  # fmt: skip
         executor = SingleThreadedExecutor(context=context)
         for node in stack.nodes():
             executor.add_node(node)

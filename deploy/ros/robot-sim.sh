@@ -32,7 +32,10 @@ set -u
 
 pids=()
 if [ "$simulator" = embedded ]; then
-    python -m simulations.robot_world --ros-args -p world:="$world" &
+    # A follower walks behind its collector: simulated worker 0, tracked on /leader (follower.yaml follows it).
+    leader=-1
+    [ "$kind" = follower ] && leader=0
+    python -m simulations.robot_world --ros-args -p world:="$world" -p leader:="$leader" &
     pids+=($!)
 fi
 # Simulated time from /clock (the embedded simulator or Gazebo), as in tests/robot_harness.py.

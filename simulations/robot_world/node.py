@@ -1,5 +1,6 @@
 """``EmbeddedSimulator``: the kinematic world (``world.py``) behind the same ROS 2 topics Gazebo + ros_gz_bridge
-would give (``robot_nodes.topics.SIMULATED``), plus ``/people``, a perfect person detector.
+would give (``robot_nodes.topics.SIMULATED``), plus ``/people``, a perfect person detector, and, when the robot
+follows a worker (``leader``), ``/leader``, a perfect tracker of that worker.
 
 Two ways to run it. Lock-step (``real_time`` false, for tests): nothing moves until ``step(n)`` is called,
 which advances the world by ``n × dt_s`` and publishes every topic after each step, ``/clock`` included, so
@@ -17,7 +18,7 @@ from typing import Any
 
 import rclpy
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import Pose, PoseArray, Twist
+from geometry_msgs.msg import PointStamped, Pose, PoseArray, Twist
 from nav_msgs.msg import Odometry
 from rclpy.context import Context
 from rclpy.executors import ExternalShutdownException
@@ -57,12 +58,15 @@ class EmbeddedSimulator(Node):
         self.declare_parameter("workers", 2, _describe("number of simulated workers"))
         self.declare_parameter("dt_s", 0.1, _describe("simulation step, seconds"))
         self.declare_parameter("real_time", False, _describe("step on a wall timer instead of step(n) calls"))
+        self.declare_parameter("leader", -1, _describe("worker the robot follows, published on /leader; -1: none"
+                                                       " (ignored if a World is given)"))
         self.dt_s = float(self.get_parameter("dt_s").value)
         if self.dt_s <= 0:
             raise ValueError("dt_s must be > 0")
         self.world = world or World.named(str(self.get_parameter("world").value),
                                           seed=int(self.get_parameter("seed").value),
-                                          n_workers=int(self.get_parameter("workers").value))
+                                          n_workers=int(self.get_parameter("workers").value),
+                                          leader=_leader(int(self.get_parameter("leader").value)))
         self._lock = threading.Lock()  # /cmd_vel arrives on the executor, step() may run on the test's thread
 
         def pub(spec: TopicSpec, msg_type: type) -> Publisher[Any]:
@@ -76,6 +80,7 @@ class EmbeddedSimulator(Node):
         self._battery = pub(topics.BATTERY_STATE, BatteryState)
         self._truth = pub(topics.PEOPLE_GROUND_TRUTH, PoseArray)
         self._people = pub(topics.PEOPLE, PoseArray)
+        self._leader = pub(topics.LEADER, PointStamped)
         self.create_subscription(Twist, topics.CMD_VEL.name.lstrip("/"), self._on_cmd_vel, qos(topics.CMD_VEL))
         self.cmd_count = 0
         if bool(self.get_parameter("real_time").value):
@@ -106,6 +111,9 @@ class EmbeddedSimulator(Node):
         self._joints.publish(self._joint_state(stamp))
         self._battery.publish(self._battery_state(stamp))
         self._truth.publish(self._pose_array(stamp, WORLD_FRAME, w.people_xy().tolist()))
+        leader = w.leader_in_robot_frame()
+        if leader is not None:  # before /people, so a monitor pairs each detection with this step's leader
+            self._leader.publish(self._point(stamp, BASE_FRAME, leader))
         self._people.publish(self._pose_array(stamp, BASE_FRAME, w.people_in_robot_frame().tolist()))
 
     def _odometry(self, stamp: Time) -> Odometry:
@@ -161,6 +169,17 @@ class EmbeddedSimulator(Node):
             pose.orientation.w = 1.0
             msg.poses.append(pose)
         return msg
+
+    @staticmethod
+    def _point(stamp: Time, frame_id: str, xy: tuple[float, float]) -> PointStamped:
+        msg = PointStamped()
+        msg.header.stamp, msg.header.frame_id = stamp, frame_id
+        msg.point.x, msg.point.y = xy
+        return msg
+
+
+def _leader(index: int) -> int | None:
+    return None if index < 0 else index
 
 
 def _describe(text: str) -> object:

@@ -243,7 +243,9 @@ class World:
 
     def __init__(self, spec: WorldSpec, *, seed: int, n_workers: int = 2, falls: dict[int, float] | None = None,
                  lidar: LidarSpec | None = None, robot: DiffDriveRobot | None = None,
-                 approach_probability: float = 0.3, lift_s: tuple[float, float] = (3.0, 6.0)) -> None:
+                 approach_probability: float = 0.3, lift_s: tuple[float, float] = (3.0, 6.0),
+                 leader: int | None = None) -> None:
+        """``leader``: index of the worker the robot follows (a follower behind its collector), or None."""
         self.spec = spec
         self.seed = seed
         self.lidar = lidar or LidarSpec()
@@ -253,6 +255,9 @@ class World:
         self.lift_s = lift_s
         self._rng = np.random.default_rng([seed, 0x5EED])
         falls = falls or {}
+        if leader is not None and not 0 <= leader < n_workers:
+            raise ValueError(f"leader must index one of the {n_workers} workers, got {leader}")
+        self.leader = leader
         self.workers: list[Worker] = []
         for k in range(n_workers):
             wps = list(spec.waypoints[k % len(spec.waypoints):]) + list(spec.waypoints[:k % len(spec.waypoints)])
@@ -312,12 +317,24 @@ class World:
 
     def people_in_robot_frame(self, max_range_m: float | None = None) -> FloatArray:
         """Workers relative to the robot (x forward, y left), within ``max_range_m`` (default the lidar's)."""
-        p = self.robot.pose
-        rel = self.people_xy() - [p.x_m, p.y_m]
-        c, s = math.cos(p.yaw_rad), math.sin(p.yaw_rad)
-        local = np.column_stack([c * rel[:, 0] + s * rel[:, 1], -s * rel[:, 0] + c * rel[:, 1]])
+        local = self._to_robot_frame(self.people_xy())
         limit = self.lidar.range_max_m if max_range_m is None else max_range_m
         return local[np.hypot(local[:, 0], local[:, 1]) <= limit]
+
+    def leader_in_robot_frame(self) -> tuple[float, float] | None:
+        """The followed worker relative to the robot, as a perfect person tracker gives it; None without a leader
+        or beyond the lidar's range (a tracker loses a person it no longer senses)."""
+        if self.leader is None:
+            return None
+        w = self.workers[self.leader]
+        ((x, y),) = self._to_robot_frame(np.array([[w.x_m, w.y_m]])).tolist()
+        return (x, y) if math.hypot(x, y) <= self.lidar.range_max_m else None
+
+    def _to_robot_frame(self, xy: FloatArray) -> FloatArray:
+        p = self.robot.pose
+        rel = xy - [p.x_m, p.y_m]
+        c, s = math.cos(p.yaw_rad), math.sin(p.yaw_rad)
+        return np.column_stack([c * rel[:, 0] + s * rel[:, 1], -s * rel[:, 0] + c * rel[:, 1]])
 
     def scan(self, pose: Pose2D | None = None) -> FloatArray:
         """Lidar ranges from ``pose`` (default the robot's) against obstacles and workers, REP 117 conventions."""

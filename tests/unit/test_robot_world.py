@@ -184,3 +184,16 @@ def test_worker_frames_are_valid_contract_frames_with_a_fall_signature() -> None
     assert magnitude.min() < 3.0 and magnitude.max() > 30.0  # free fall, then impact
     upright = np.linalg.norm(np.array(frames[0]["imu"]["acc_ms2"]), axis=1)
     assert upright.max() < 20.0
+
+
+def test_the_followed_worker_is_given_in_the_robot_frame_while_in_range() -> None:
+    world = World(WorldSpec("t", [], Pose2D(), [(1.0, 1.0)], (-30, 30, -30, 30)), seed=0, n_workers=2, leader=1)
+    world.robot.pose = Pose2D(1.0, 1.0, math.pi / 2)  # facing north
+    leader = world.workers[1]
+    leader.x_m, leader.y_m = 1.0, 3.0  # 2 m ahead of the robot
+    assert world.leader_in_robot_frame() == pytest.approx((2.0, 0.0))
+    leader.y_m = 1.0 + world.lidar.range_max_m + 0.1  # out of sensing range: the tracker lost them
+    assert world.leader_in_robot_frame() is None
+    assert empty_world(n_workers=1).leader_in_robot_frame() is None  # a robot that follows nobody
+    with pytest.raises(ValueError, match="leader"):
+        World(world.spec, seed=0, n_workers=1, leader=1)
