@@ -163,10 +163,10 @@ def _heat_alerts(conn: Conn, history: History, site_id_default: str) -> None:
 
 def _robot_states(conn: Conn, history: History, rate_hz: float = 2.0) -> None:
     columns = ("ts", "robot_id", "seq", "received_at", "kind", "protective_stop", "nearest_human_m", "mode",
-               "speed_ms", "estop", "faults")  # fmt: skip
+               "speed_ms", "estop", "faults", "tracks_leader", "nearest_other_human_m")  # fmt: skip
     with conn.cursor() as cur, cur.copy(f"COPY robot_states ({', '.join(columns)}) FROM STDIN") as copy:
         for s in history.robot_states:
             # The live simulator's numbering (ts × rate): a history state never collides with a live one.
             seq = round(s.ts.timestamp() * rate_hz)
             copy.write_row((s.ts, s.robot_id, seq, s.ts, s.kind, s.protective_stop, s.nearest_human_m, s.mode,
-                            s.speed_ms, False, []))  # fmt: skip
+                            s.speed_ms, False, [], s.tracks_leader, s.nearest_other_human_m))  # fmt: skip

@@ -146,6 +146,10 @@ class RobotState:
     nearest_human_m: float | None = None
     payload_kg: float | None = None
     faults: tuple[str, ...] = ()
+    # A robot that follows a person and tells them apart (a follower and its collector) also reports the nearest
+    # person other than its leader (None: nobody else); ``tracks_leader`` False: it does not, every person counts.
+    tracks_leader: bool = False
+    nearest_other_human_m: float | None = None
 
 
 class DeviceLink(StrEnum):

@@ -88,6 +88,8 @@ class RobotStateChange:
     nearest_human_m: float | None
     mode: str
     speed_ms: float
+    tracks_leader: bool = False  # a follower: its slow-downs are judged on the nearest person but its collector
+    nearest_other_human_m: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,17 +174,21 @@ class _RobotTracker:
         near = r.nearest_human_m
         measured = ~np.isnan(near)
         stop = r.protective_stop & measured
-        slow = ~r.protective_stop & measured & (np.nan_to_num(near, nan=np.inf) < self.zone_m)
+        in_the_way_m = np.where(r.tracks_leader, r.nearest_other_human_m, near)  # robot_onsets.person_flags
+        slow = ~r.protective_stop & measured & (np.nan_to_num(in_the_way_m, nan=np.inf) < self.zone_m)
         state = np.stack([stop, slow], axis=1).astype(np.int64)
         changed = (state != self.previous).any(axis=1) | last
         self.previous = state
         for i in np.flatnonzero(changed).tolist():
             spec, day = r.specs[i], r.days[int(r.slot[i])]
             nearest = None if not measured[i] else round(min(float(near[i]), 1000.0), 2)
+            other_m = float(r.nearest_other_human_m[i])
+            other = None if math.isnan(other_m) else round(min(other_m, 1000.0), 2)
             self.changes.append(RobotStateChange(spec.robot_id, spec.kind.value,
                                                  day.start + timedelta(seconds=k / r.rate_hz),
                                                  bool(r.protective_stop[i]), nearest, MODES[int(r.mode[i])],
-                                                 round(float(r.speed_ms[i]), 3)))  # fmt: skip
+                                                 round(float(r.speed_ms[i]), 3), bool(r.tracks_leader[i]),
+                                                 other))  # fmt: skip
 
 
 def _heat_alerts(agent: AgentHistory, shift_s: int, cfg: RuleConfig) -> list[HeatAlert]:
@@ -256,7 +262,9 @@ def robot_days(history: History, roster: Roster, cfg: RuleConfig) -> list[RobotD
     out = []
     for (robot_id, day), states in per.items():
         # Each day on its own, as the gateway's roll-up does for a robot silent overnight (robot_days.LOOKBACK).
-        onsets = count_onsets((s.ts, person_flags(s.protective_stop, s.nearest_human_m, zone[s.kind])) for s in states)
+        flags = ((s.ts, person_flags(s.protective_stop, s.nearest_human_m, zone[s.kind], tracks_leader=s.tracks_leader,
+                                     nearest_other_human_m=s.nearest_other_human_m)) for s in states)  # fmt: skip
+        onsets = count_onsets(flags)
         work_h = (states[-1].ts - states[0].ts).total_seconds() / 3600.0
         out.append(RobotDay(robot_id, crews[robot_id], site, day, work_h, onsets.protective_stops, onsets.slowdowns))
     return out

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from services.geo import local_to_latlon
-from services.signals.robot_onsets import Episode, slowdown_zone_m, step
+from services.signals.robot_onsets import Episode, person_flags, slowdown_zone_m, step
 from simulations.agents import Activity, CrewModel
 from simulations.drift_model import NO_DRIFTS, Drifts
 from simulations.incidents import Incidents
@@ -95,6 +95,10 @@ class RobotSimulator:
         for i, crew in enumerate(crews):
             self._members[i, :len(crew.agent_indices)] = np.array(crew.agent_indices) + slot[i] * n_agents
             self._has_member[i, :len(crew.agent_indices)] = True
+        # A follower tells the collector it follows apart from the rest of the crew (contract field
+        # nearest_other_human_m): that member's column is left out of its "nearest other person".
+        self.tracks_leader = self._follower & (self._companion >= 0)
+        self._leader = (self._members == self._companion[:, None]) & self.tracks_leader[:, None]
         self._lat0 = np.array([c.area.lat for c in crews])
         self._lon0 = np.array([c.area.lon for c in crews])
         self._reset()
@@ -118,6 +122,7 @@ class RobotSimulator:
         self.mode = np.full(n, IDLE, dtype=np.int64)
         self.protective_stop = np.zeros(n, dtype=bool)
         self.nearest_human_m: F64 = np.full(n, np.nan)  # NaN: nobody to measure (an exoskeleton's wearer is inside)
+        self.nearest_other_human_m: F64 = np.full(n, np.nan)  # a follower's nearest person but its collector
         n_robots = len(self.roster.robots)
         self._close: dict[int, _ClosePasses] = {}
         for slot, day in enumerate(self.days):
@@ -164,6 +169,8 @@ class RobotSimulator:
         dist = np.where(self._has_member, dist, np.inf)
         nearest = dist.min(axis=1)
         self.nearest_human_m = np.where(np.isfinite(nearest), nearest, np.nan)
+        other = np.where(self._leader, np.inf, dist).min(axis=1)
+        self.nearest_other_human_m = np.where(np.isfinite(other), other, np.nan)
         for i, passes in self._close.items():
             self._close_pass(i, passes, t_s)
         self._step_followers(humans, dt, new_second)
@@ -178,13 +185,19 @@ class RobotSimulator:
         nearest, stop_m = float(self.nearest_human_m[i]), float(self._stop_m[i])
         if not math.isfinite(nearest):
             return
-        stop = nearest < stop_m
-        slow = not stop and nearest < slowdown_zone_m(stop_m)  # as the gateway counts a slow-down
+        other = float(self.nearest_other_human_m[i])
+        # As the gateway counts them: a stop for anyone near, a slow-down for a person in the way (a follower's own
+        # collector is not). The protective stop is decided from ``nearest`` right after, as here.
+        flags = person_flags(nearest < stop_m, nearest, slowdown_zone_m(stop_m), tracks_leader=bool(
+            self.tracks_leader[i]), nearest_other_human_m=other if math.isfinite(other) else None)  # fmt: skip
+        stop, slow = flags.stop, flags.slow
         over = not (stop or slow or passes.stop.active or passes.slow.active)
         is_pass = bool(passes.due_s) and over and t_s >= min(passes.due_s)
-        if is_pass:
+        if is_pass:  # someone else than a follower's collector, inside the protective distance
             passes.due_s.remove(min(passes.due_s))
             self.nearest_human_m[i] = CLOSE_PASS_SHARE * stop_m
+            if self.tracks_leader[i]:
+                self.nearest_other_human_m[i] = CLOSE_PASS_SHARE * stop_m
             stop, slow = True, False
         now = self.start + timedelta(seconds=t_s)
         passes.stop, began_stop = step(passes.stop, stop, now)
@@ -274,7 +287,7 @@ class RobotSimulator:
         yaw = math.atan2(math.sin(self.yaw_rad[i]), math.cos(self.yaw_rad[i]))
         near = float(self.nearest_human_m[i])
         battery = float(self.battery_pct[i])
-        return {
+        state: RobotState = {
             "v": 1, "robot_id": spec.robot_id, "seq": self._seq0 + k,
             "ts": rfc3339_ms(at(self.start, k / self.rate_hz)), "kind": spec.kind.value,
             "pose": {"x_m": round(x, 3), "y_m": round(y, 3), "yaw_rad": round(yaw, 4),
@@ -285,3 +298,7 @@ class RobotSimulator:
             "payload_kg": None if spec.kind is RobotKind.MOWER else round(float(self.payload_kg[i]), 1),
             "faults": ["battery_low"] if battery < LOW_BATTERY_PCT else [],
         }  # fmt: skip
+        if self.tracks_leader[i]:
+            other = float(self.nearest_other_human_m[i])
+            state["nearest_other_human_m"] = None if math.isnan(other) else round(min(other, 1000.0), 2)
+        return state

@@ -35,10 +35,11 @@ _FRAME_TYPES = (
 _ROBOT_COLUMNS = (
     "ts", "robot_id", "seq", "received_at", "late", "kind", "x_m", "y_m", "yaw_rad", "lat", "lon",
     "speed_ms", "battery_pct", "mode", "estop", "protective_stop", "nearest_human_m", "payload_kg", "faults",
+    "tracks_leader", "nearest_other_human_m",
 )  # fmt: skip
 _ROBOT_TYPES = (
     "timestamptz", "text", "int8", "timestamptz", "bool", "text", "float8", "float8", "float4", "float8",
-    "float8", "float4", "float4", "text", "bool", "bool", "float4", "float4", "text[]",
+    "float8", "float4", "float4", "text", "bool", "bool", "float4", "float4", "text[]", "bool", "float4",
 )  # fmt: skip
 
 
@@ -107,7 +108,7 @@ def _robot_row(r: RobotReceived) -> tuple[object, ...]:
         p.x_m if p else None, p.y_m if p else None, p.yaw_rad if p else None,
         p.lat if p else None, p.lon if p else None,
         s.speed_ms, s.battery_pct, s.mode, s.estop, s.protective_stop, s.nearest_human_m, s.payload_kg,
-        list(s.faults),
+        list(s.faults), s.tracks_leader, s.nearest_other_human_m,
     )  # fmt: skip
 
 

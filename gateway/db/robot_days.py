@@ -63,11 +63,11 @@ _DIRTY = (
     " WHERE d.dirty ORDER BY d.day, d.robot_id LIMIT %s FOR UPDATE OF d SKIP LOCKED"
 )
 _STATES = (
-    "SELECT ts, protective_stop, nearest_human_m FROM robot_states"
+    "SELECT ts, protective_stop, nearest_human_m, tracks_leader, nearest_other_human_m FROM robot_states"
     " WHERE robot_id = %s AND ts >= %s AND ts < %s ORDER BY ts, seq"
 )
 _STATES_AFTER = (
-    "SELECT ts, protective_stop, nearest_human_m FROM robot_states"
+    "SELECT ts, protective_stop, nearest_human_m, tracks_leader, nearest_other_human_m FROM robot_states"
     " WHERE robot_id = %s AND ts > %s AND ts < %s ORDER BY ts, seq"
 )
 _SAVE = (
@@ -140,6 +140,11 @@ def refresh_all(conn: Conn, tz: tzinfo, config_for: ConfigFor, limit: int = 500)
 
 
 def _flags(state: tuple[Any, ...], slowdown_m: float) -> tuple[datetime, PersonFlags]:
-    ts, protective_stop, nearest_human_m = state
-    return ts, person_flags(protective_stop, None if nearest_human_m is None else float(nearest_human_m), slowdown_m)
+    ts, protective_stop, nearest_human_m, tracks_leader, nearest_other_human_m = state
+    return ts, person_flags(protective_stop, _float(nearest_human_m), slowdown_m, tracks_leader=bool(tracks_leader),
+                            nearest_other_human_m=_float(nearest_other_human_m))  # fmt: skip
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
 

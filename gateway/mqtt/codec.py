@@ -322,6 +322,8 @@ def decode_robot_state(payload: bytes, topic_robot_id: str, now: datetime, max_b
         nearest_human_m=raw.nearest_human_m,
         payload_kg=raw.payload_kg,
         faults=tuple(raw.faults),
+        tracks_leader=raw.nearest_other_human_m is not msgspec.UNSET,
+        nearest_other_human_m=None if raw.nearest_other_human_m is msgspec.UNSET else raw.nearest_other_human_m,
     )
 
 

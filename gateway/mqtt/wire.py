@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from msgspec import Meta, Struct
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 # The schemas' patterns are ECMA-262, where "$" ends the string; msgspec runs Python's re.search, where "$"
 # also matches before a final newline ("wear-1\n"): \A and \Z say what the schemas mean.
@@ -131,5 +131,7 @@ class RobotStateIn(_Strict):
     estop: bool | None = None
     protective_stop: bool | None = None
     nearest_human_m: Annotated[float, Meta(ge=0, le=1000)] | None = None
+    # Absent (UNSET): the robot does not tell a leader apart; null: it does, and nobody else is detected.
+    nearest_other_human_m: Annotated[float, Meta(ge=0, le=1000)] | UnsetType | None = UNSET
     payload_kg: Annotated[float, Meta(ge=0, le=2000)] | None = None
     faults: Annotated[list[Annotated[str, Meta(max_length=128)]], Meta(max_length=32)] = []

@@ -8,9 +8,10 @@ and a safety officer reading "stops for people per hour" means approaches, not f
 also made the figure depend on how often a robot reports. Measured on the crew simulator (three collectors'
 followers and two mowers, two hours; ``simulations/robots.py``), slow-downs per hour for a follower:
 182–212 at 10 Hz against 98–110 at 2 Hz when every change counted, 100–114 against 79–91 with this hysteresis;
-a mower's protective stops went from 22–52 (10 Hz) and 7–17 (2 Hz) to 3–9 at either rate. A follower works within
-reach of its collector, so it still slows often; the signal is a trend against the robot's own baseline
-(``detect.py``), not a level compared across robots.
+a mower's protective stops went from 22–52 (10 Hz) and 7–17 (2 Hz) to 3–9 at either rate. A follower that tells its
+collector apart no longer counts slowing at the collector's heels (``person_flags``: 112 → 90 slow-downs an hour at
+2 Hz on the simulator); it still works among its crew, so it still slows often: the signal is a trend against the
+robot's own baseline (``detect.py``), not a level compared across robots.
 
 The count of a day can be continued from where it stopped (``Onsets`` keeps each episode's state), so the
 per-robot-day roll-up (``gateway/db/robot_days.py``) adds the states that arrived since without rereading the day.
@@ -70,13 +71,23 @@ class Onsets:
     slow: Episode = Episode()
 
 
-def person_flags(protective_stop: bool | None, nearest_human_m: float | None, slowdown_m: float) -> PersonFlags:
+def person_flags(protective_stop: bool | None, nearest_human_m: float | None, slowdown_m: float, *,
+                 tracks_leader: bool = False, nearest_other_human_m: float | None = None) -> PersonFlags:  # fmt: skip
     """A state's flags: a stop for a person needs someone detected; a slow-down, no stop and someone within
     ``slowdown_m`` (robot states carry no "slow" flag: the zone is inferred from the kind's separation distance,
-    ``slowdown_zone_m``)."""
+    ``slowdown_zone_m``).
+
+    A robot that follows a person (a follower behind its collector) and tells that person apart
+    (``tracks_leader``, contract field ``nearest_other_human_m``) slows for its leader as a matter of course:
+    following at a walking worker's heels is its job, not a person in its way, so its slow-downs are judged on the
+    nearest *other* person. Its protective stops still count for anyone, the leader included: the follower keeps
+    its distance beyond the protective one (ISO/TS 15066 §5.5.4), so a stop means someone came closer than the
+    robot could keep them, which is a near miss whoever it was.
+    """
     stopped = bool(protective_stop)
+    in_the_way_m = nearest_other_human_m if tracks_leader else nearest_human_m
     return PersonFlags(stop=stopped and nearest_human_m is not None,
-                       slow=not stopped and nearest_human_m is not None and nearest_human_m < slowdown_m)  # fmt: skip
+                       slow=not stopped and in_the_way_m is not None and in_the_way_m < slowdown_m)  # fmt: skip
 
 
 def step(episode: Episode, flag: bool, ts: datetime) -> tuple[Episode, bool]:

@@ -334,3 +334,35 @@ def test_a_robot_is_judged_at_its_crews_separation_distance_as_its_alerts_are(da
         assert robot_days.refresh_all(conn, PARIS, rules.config_for) == 2
         assert _row(conn, f"rd-{careful}", day)[2:4] == (0, 1)  # type: ignore[index]
         assert _row(conn, f"rd-{default}", day)[2:4] == (0, 0)  # type: ignore[index]
+
+
+def test_a_follower_slowing_for_the_collector_it_follows_counts_no_near_miss_but_another_person_does(
+    database_url: str,
+):
+    """Ingested as the gateway stores them: a follower that tells its leader apart (``tracks_leader``) at 0.8 m of
+    its collector for two minutes (inside the 1 m slow-down zone), then a passer-by at 0.9 m for ten seconds."""
+    day, robot = DAYS[11], "rd-leader"
+    start = _local(day, 9)
+
+    def state(k: int, nearest_m: float, other_m: float | None) -> RobotReceived:
+        ts = start + timedelta(seconds=k)
+        return RobotReceived(RobotState(robot, k, ts, "follower", protective_stop=False, nearest_human_m=nearest_m,
+                                        tracks_leader=True, nearest_other_human_m=other_m), ts, False)  # fmt: skip
+
+    states = [state(k, 0.8, None) for k in range(120)] + [state(120 + k, 0.8, 0.9) for k in range(10)]
+    with psycopg.connect(database_url) as conn:
+        conn.execute("INSERT INTO crews (crew_id, site_id, name) VALUES (%s, 'paris', 'Robots')", (CREW,))
+        conn.execute("INSERT INTO robots (robot_id, kind, crew_id) VALUES (%s, 'follower', %s)", (robot, CREW))
+        conn.commit()
+        store = IngestStore(conn, site_tz=PARIS.key)
+        assert store.insert_robot_states(states[:120]) == 120
+        store.commit()
+        robot_days.refresh_all(conn, PARIS, default_rules)
+        assert _row(conn, robot, day)[2:4] == (0, 0)  # type: ignore[index]
+        assert store.insert_robot_states(states[120:]) == 10
+        store.commit()
+        robot_days.refresh_all(conn, PARIS, default_rules)
+        assert _row(conn, robot, day)[2:4] == (0, 1)  # type: ignore[index]
+        latest = conn.execute("SELECT tracks_leader, nearest_other_human_m FROM robot_latest WHERE robot_id = %s",
+                              (robot,)).fetchone()  # fmt: skip
+        assert latest == (True, pytest.approx(0.9))

@@ -164,8 +164,19 @@ def test_a_robot_state_decodes_and_matches_its_schema():
     assert state.protective_stop is True and state.pose is not None and state.pose.x_m == 12.5
 
 
+def test_a_robot_tells_its_leader_apart_by_sending_the_nearest_other_person_even_as_null():
+    assert ROBOT_SCHEMA.is_valid(robot_state(nearest_other_human_m=None))
+    alone = codec.decode_robot_state(orjson.dumps(robot_state(nearest_other_human_m=None)), "robot-01", NOW)
+    other = codec.decode_robot_state(orjson.dumps(robot_state(nearest_other_human_m=2.5)), "robot-01", NOW)
+    unknown = codec.decode_robot_state(orjson.dumps(robot_state()), "robot-01", NOW)
+    assert (alone.tracks_leader, alone.nearest_other_human_m) == (True, None)
+    assert (other.tracks_leader, other.nearest_other_human_m) == (True, 2.5)
+    assert (unknown.tracks_leader, unknown.nearest_other_human_m) == (False, None)
+
+
 @pytest.mark.parametrize("override", [
-    {"kind": "Follower"}, {"nearest_human_m": -1}, {"faults": ["x" * 200]}, {"robot_id": "robot-02"},
+    {"kind": "Follower"}, {"nearest_human_m": -1}, {"nearest_other_human_m": -0.5}, {"nearest_other_human_m": "far"},
+    {"faults": ["x" * 200]}, {"robot_id": "robot-02"},
     {"speed_ms": float("inf")}, {"pose": {"x_m": 1}},
 ])  # fmt: skip
 def test_bad_robot_states_are_rejected(override):

@@ -162,6 +162,8 @@ def check_record(record: Any, payload: bytes, schema: Any) -> None:
     ref = strict_json(payload)
     assert ref is not NOT_JSON, "the decoder accepted a payload that is not RFC 8259 JSON"
     doc = {"v": 1, **_plain(dataclasses.asdict(record))}
+    if "tracks_leader" in doc:  # a robot state: it tells its leader apart when the key is sent, even as null
+        assert doc.pop("tracks_leader") == (isinstance(ref, dict) and "nearest_other_human_m" in ref)
     compact = _distinct_samples(doc)
     errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in schema.iter_errors(compact)]
     assert not errors, errors
@@ -407,7 +409,7 @@ def _at(node: Any, path: tuple[Any, ...]) -> Any:
 FRAME_OPTIONAL = ["imu", "hr_bpm", "skin_temp_c", "noise", "env", "hav", "wbv", "lift", "gps", "battery_pct",
                   "sos", "cancel"]  # fmt: skip
 ROBOT_OPTIONAL = ["pose", "speed_ms", "battery_pct", "mode", "estop", "protective_stop", "nearest_human_m",
-                  "payload_kg", "faults"]  # fmt: skip
+                  "payload_kg", "faults", "nearest_other_human_m"]  # fmt: skip
 STORABLE_TEXT = st.text(max_size=20).filter(storable)
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 # The contract's id pattern: its edges, and short random ids (each character costs a draw).
@@ -440,8 +442,8 @@ def valid_frame(draw: st.DrawFn, now: datetime = NOW) -> dict[str, Any]:
 @st.composite
 def valid_robot_state(draw: st.DrawFn, now: datetime = NOW) -> dict[str, Any]:
     doc = robot_state(robot_id=draw(IDS), seq=draw(SEQS), ts=draw(in_window(now)),
-                      kind=draw(KINDS),
-                      faults=draw(st.lists(STORABLE_TEXT, max_size=3)))  # fmt: skip
+                      kind=draw(KINDS), faults=draw(st.lists(STORABLE_TEXT, max_size=3)),
+                      nearest_other_human_m=draw(st.none() | st.floats(0, 1000)))  # fmt: skip
     return _without(doc, ROBOT_OPTIONAL, draw(ROBOT_MASKS))
 
 

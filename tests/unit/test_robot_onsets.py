@@ -81,6 +81,18 @@ def test_a_stop_without_a_person_and_a_far_person_are_no_near_miss():
     assert person_flags(False, None, 2.0) == CLEAR
 
 
+def test_a_follower_slowing_for_its_own_leader_is_no_near_miss_but_its_stops_and_others_are():
+    # The collector it follows at 0.8 m, nobody else: following, not a person in the way.
+    assert person_flags(False, 0.8, 1.0, tracks_leader=True, nearest_other_human_m=None) == CLEAR
+    # Someone else 0.9 m away (the leader nearer): a slow-down for a person in the way.
+    assert person_flags(False, 0.8, 1.0, tracks_leader=True, nearest_other_human_m=0.9) == SLOW
+    assert person_flags(False, 0.8, 1.0, tracks_leader=True, nearest_other_human_m=3.0) == CLEAR
+    # A protective stop counts whoever came that close, the leader included.
+    assert person_flags(True, 0.3, 1.0, tracks_leader=True, nearest_other_human_m=None) == STOP
+    # A robot that does not tell its leader apart: every person counts (the other distance is not read).
+    assert person_flags(False, 0.8, 1.0, tracks_leader=False, nearest_other_human_m=None) == SLOW
+
+
 def test_the_episode_left_at_the_end_says_whether_the_next_state_continues_it():
     ended = count_onsets(at([STOP, CLEAR]))
     assert ended.stop == Episode(True, T0 + timedelta(seconds=0.5))  # out of it for 0 s: not over yet

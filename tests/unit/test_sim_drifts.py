@@ -130,9 +130,11 @@ def _near_misses(drift: str | None, seconds: int = 1200) -> int:
     states = []
     for k in range(2 * seconds):
         sim.tick_to(k)
-        near = float(sim.nearest_human_m[0])
-        # The slow-down zone: twice the follower's 0.5 m separation distance (robot_onsets.slowdown_zone_m).
-        flags = person_flags(bool(sim.protective_stop[0]), None if np.isnan(near) else near, 1.0)
+        near, other = float(sim.nearest_human_m[0]), float(sim.nearest_other_human_m[0])
+        # The slow-down zone: twice the follower's 0.5 m separation distance (robot_onsets.slowdown_zone_m); its
+        # slow-downs are for people other than the collector it follows.
+        flags = person_flags(bool(sim.protective_stop[0]), None if np.isnan(near) else near, 1.0,
+                             tracks_leader=True, nearest_other_human_m=None if np.isnan(other) else other)  # fmt: skip
         states.append((sim.start + timedelta(seconds=k / 2), flags))
     onsets = count_onsets(states)
     return onsets.protective_stops + onsets.slowdowns
