@@ -120,6 +120,9 @@ class SafetyMonitor(Node):
         self._scan: tuple[float | None, float] | None = None
         self._people_xy: list[tuple[float, float]] = []
         self._people_frame = ""
+        # The header stamp (s) of the last /scan and /people taken into the decision: a lock-step driver (the
+        # embedded simulator's tests) waits for a step's readings here before it sends the step's velocity command.
+        self.sensor_stamps_s: dict[str, float] = {}
         self._requested = Twist()
         self._decision = Decision(0.0, SafetyState.PROTECTIVE_STOP, "starting")
         self._protective_stop: bool | None = None
@@ -184,6 +187,7 @@ class SafetyMonitor(Node):
         self._people = (min(distances) if distances else None, self._now_s())
         self._people_xy = [(p.position.x, p.position.y) for p in msg.poses]
         self._people_frame = msg.header.frame_id
+        self.sensor_stamps_s[topics.PEOPLE.name] = _stamp_s(msg.header.stamp)
         self._publish_nearest()
         self._publish_nearest_other()
         self._evaluate(publish_cmd=False)
@@ -192,6 +196,7 @@ class SafetyMonitor(Node):
         low_m = max(self._scan_min_valid_m, float(msg.range_min))
         valid = [r for r in msg.ranges if math.isfinite(r) and low_m <= r <= msg.range_max]
         self._scan = (min(valid) if valid and self._scan_as_human else None, self._now_s())
+        self.sensor_stamps_s[topics.SCAN.name] = _stamp_s(msg.header.stamp)
         self._evaluate(publish_cmd=False)
 
     def _on_leader(self, msg: PointStamped) -> None:
@@ -331,6 +336,11 @@ class SafetyMonitor(Node):
 
     def _requested_speed_ms(self) -> float:
         return math.hypot(self._requested.linear.x, self._requested.linear.y)
+
+
+def _stamp_s(stamp: Any) -> float:
+    """A ``builtin_interfaces/Time`` header stamp in seconds."""
+    return float(stamp.sec) + float(stamp.nanosec) * 1e-9
 
 
 def _scaled(twist: Twist, scale: float) -> Twist:

@@ -126,8 +126,12 @@ class RobotStack:
         sim, nav = self.sim, self.nav
         sim.step(1)
         now_ns = round(sim.sim_time_s * 1e9)
+        # The monitor must also have taken this step's /scan and /people into its decision: otherwise, on a loaded
+        # machine, the navigation command below is answered on the previous step's readings, one step late.
+        seen, step_s = self.monitor.sensor_stamps_s, now_ns * 1e-9 - 1e-6
         wait_until(lambda: self.monitor.get_clock().now().nanoseconds >= now_ns
-                   and self.bridge.get_clock().now().nanoseconds >= now_ns and nav.odom[0] >= now_ns,
+                   and self.bridge.get_clock().now().nanoseconds >= now_ns and nav.odom[0] >= now_ns
+                   and min(seen.get(topics.SCAN.name, -1.0), seen.get(topics.PEOPLE.name, -1.0)) >= step_s,
                    timeout_s=STEP_TIMEOUT_S, interval_s=POLL_S,
                    message=f"step to {sim.sim_time_s:.1f} s not seen")  # fmt: skip
         self.samples.append(Sample(sim.sim_time_s, nav.odom[1], nav.speed_ms, self.nearest_surface_m()))
