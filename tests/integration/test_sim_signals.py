@@ -95,7 +95,9 @@ def test_injected_drifts_are_flagged_for_their_subjects_and_nobody_else(gateway:
     assert report.agent_days == AGENTS * len(days) and report.robot_states > 0
     assert demo_history.load(gateway.settings, history) == report  # again: it replaces (the ledger is checked below)
 
-    # Today, live: an hour of frames with the same drifts, through MQTT, as a user runs the simulator.
+    # Today, live: an hour of frames with the same drifts, through MQTT, as a user runs the simulator. Its frames
+    # end about now, so they begin after ``live_from``.
+    live_from = datetime.now(UTC) - timedelta(seconds=LIVE_S + 300)
     run = subprocess.run([sys.executable, "-m", "simulations", "--mqtt-url", broker.url, "--api-url", gateway.http_url,
                           "--agents", str(AGENTS), "--robots", str(ROBOTS), "--seed", str(SEED), "--speedup", "0",
                           "--duration", str(LIVE_S), "--imu-rate-hz", "20",
@@ -108,7 +110,7 @@ def test_injected_drifts_are_flagged_for_their_subjects_and_nobody_else(gateway:
         with psycopg.connect(gateway.settings.database_url) as conn:
             row = conn.execute("SELECT sum(worked_s) FROM exposure_days WHERE day = %s", (today,)).fetchone()
             robot = conn.execute("SELECT count(*) FROM robot_states WHERE robot_id = 'robot-01' AND ts > %s",
-                                 (datetime.now(UTC).replace(hour=0, minute=0),)).fetchone()  # fmt: skip
+                                 (live_from,)).fetchone()  # fmt: skip
             rolled = conn.execute("SELECT count(*) FROM robot_days WHERE robot_id = 'robot-01' AND day = %s"
                                   " AND NOT dirty AND last_ts - first_ts > interval '1 hour'", (today,)).fetchone()
         return (row is not None and (row[0] or 0) >= 0.99 * AGENTS * LIVE_S and robot is not None and robot[0] > 7000
