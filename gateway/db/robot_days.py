@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from gateway.db.signals_queries import optional_float
 from services.detection import RuleConfig
 from services.exposure.today import local_day_bounds
 from services.signals.robot_onsets import (
@@ -141,10 +142,8 @@ def refresh_all(conn: Conn, tz: tzinfo, config_for: ConfigFor, limit: int = 500)
 
 def _flags(state: tuple[Any, ...], slowdown_m: float) -> tuple[datetime, PersonFlags]:
     ts, protective_stop, nearest_human_m, tracks_leader, nearest_other_human_m = state
-    return ts, person_flags(protective_stop, _float(nearest_human_m), slowdown_m, tracks_leader=bool(tracks_leader),
-                            nearest_other_human_m=_float(nearest_other_human_m))  # fmt: skip
+    return ts, person_flags(protective_stop, optional_float(nearest_human_m), slowdown_m,
+                            tracks_leader=bool(tracks_leader),
+                            nearest_other_human_m=optional_float(nearest_other_human_m))  # fmt: skip
 
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
 

@@ -128,15 +128,16 @@ def agent_day(row: dict[str, Any], heat_episodes: int, stumbles: int) -> AgentDa
     """One ledger row (with its heart-rate features) and that day's alert counts as the signals' AgentDay."""
     return AgentDay(
         agent_id=row["agent_id"], crew_id=row["crew_id"], site_id=row["site_id"], day=row["day"],
-        worked_s=float(row["worked_s"]), resting_hr_bpm=_float(row["hr_rest_bpm"]),
-        working_hr_bpm=_float(row["hr_work_bpm"]), hr_recovery_bpm=_float(row["hr_recovery_bpm"]),
+        worked_s=float(row["worked_s"]), resting_hr_bpm=optional_float(row["hr_rest_bpm"]),
+        working_hr_bpm=optional_float(row["hr_work_bpm"]), hr_recovery_bpm=optional_float(row["hr_recovery_bpm"]),
         high_strain_min=float(row["psi_high_min"]), noise_lex_db=noise_lex_at_ear_db(row), hav_points=hav_points(row),
         heat_strain_episodes=heat_episodes, lifts_ge_25kg=int(row["lifts_ge_25kg"]),
         tonnage_kg=float(row["tonnage_kg"]), night_s=float(row["night_s"]), stumbles=stumbles,
     )  # fmt: skip
 
 
-def _float(value: Any) -> float | None:
+def optional_float(value: Any) -> float | None:
+    """A nullable numeric column as a float (NULL stays None)."""
     return None if value is None else float(value)
 
 
